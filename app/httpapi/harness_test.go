@@ -1,0 +1,184 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/httpapi"
+	"github.com/waihu/waihu/app/store"
+	"github.com/waihu/waihu/app/store/storetest"
+	"github.com/waihu/waihu/app/tenant"
+)
+
+type env struct {
+	t        *testing.T
+	db       *store.DB
+	accounts *tenant.Service
+	srv      *httpapi.Server
+	http     *httptest.Server
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	t.Helper()
+	log := storetest.Logger()
+	accounts := tenant.New(db, log, tenant.Options{})
+	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
+	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Log: log, Version: "test", NoRateLimits: true})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
+}
+
+// client is a browser-like API client: a cookie jar and the CSRF token.
+type client struct {
+	e      *env
+	hc     *http.Client
+	csrf   string
+	bearer string
+}
+
+func (e *env) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, hc: &http.Client{Jar: jar}}
+}
+
+func (e *env) loginTenant(email, password string) *client {
+	e.t.Helper()
+	c := e.anon()
+	status, body := c.do("POST", "/api/v1/auth/login", map[string]any{"email": email, "password": password})
+	if status != 200 {
+		e.t.Fatalf("login %s: %d %s", email, status, body)
+	}
+	c.csrf = body["csrf_token"].(string)
+	return c
+}
+
+func (e *env) loginStaff(email, password string) *client {
+	e.t.Helper()
+	c := e.anon()
+	status, body := c.do("POST", "/api/v1/admin/auth/login", map[string]any{"email": email, "password": password})
+	if status != 200 {
+		e.t.Fatalf("staff login %s: %d %s", email, status, body)
+	}
+	c.csrf = body["csrf_token"].(string)
+	return c
+}
+
+func (e *env) apiKeyClient(secret string) *client {
+	c := e.anon()
+	c.bearer = secret
+	return c
+}
+
+// raw sends a request with a literal body and returns status and body text.
+func (c *client) raw(method, path, contentType string, body []byte) (int, string, http.Header) {
+	c.e.t.Helper()
+	req, err := http.NewRequest(method, c.e.http.URL+path, bytes.NewReader(body))
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.csrf != "" && method != "GET" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// do sends JSON (nil for no body) and decodes a JSON object answer.
+func (c *client) do(method, path string, body any) (int, map[string]any) {
+	c.e.t.Helper()
+	var b []byte
+	ct := ""
+	if body != nil {
+		b, _ = json.Marshal(body)
+		ct = "application/json"
+	}
+	status, text, _ := c.raw(method, path, ct, b)
+	out := map[string]any{}
+	if strings.TrimSpace(text) != "" {
+		if err := json.Unmarshal([]byte(text), &out); err != nil {
+			c.e.t.Fatalf("%s %s: answer is not a JSON object: %q", method, path, text)
+		}
+	}
+	return status, out
+}
+
+// fixture is one tenant with an owner session, an API key and objects.
+type fixture struct {
+	tenant    *store.Tenant
+	owner     *store.User
+	cookie    *client
+	apiKey    *client
+	resources map[string]uint64 // resource name -> id of an object of this tenant
+	marker    string
+}
+
+// newTenant creates an active tenant whose objects all carry marker in
+// their names, so any leak of them into another tenant's answer is visible.
+func (e *env) newTenant(name, marker string) *fixture {
+	e.t.Helper()
+	ctx := context.Background()
+	tn, owner, err := e.accounts.CreateTenant(ctx, tenant.SignupInput{CompanyName: name + marker, ContactName: "Owner" + marker,
+		Email: strings.ToLower(name) + "@" + strings.ToLower(marker) + ".test", Phone: "13800138000", Password: "secret123"}, true)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f := &fixture{tenant: tn, owner: owner, marker: marker, resources: map[string]uint64{}}
+	f.cookie = e.loginTenant(owner.Email, "secret123")
+	status, body := f.cookie.do("POST", "/api/v1/users", map[string]any{"email": "staff@" + strings.ToLower(marker) + ".test", "name": "Member" + marker, "role": "manager", "password": "secret123"})
+	if status != 201 {
+		e.t.Fatalf("create user: %d %v", status, body)
+	}
+	f.resources["user"] = uint64(body["id"].(float64))
+	status, body = f.cookie.do("POST", "/api/v1/api-keys", map[string]any{"name": "key" + marker})
+	if status != 201 {
+		e.t.Fatalf("create key: %d %v", status, body)
+	}
+	f.resources["api_key"] = uint64(body["api_key"].(map[string]any)["id"].(float64))
+	f.apiKey = e.apiKeyClient(body["secret"].(string))
+	n := store.Notification{Kind: "test", Title: "notice" + marker, Body: marker}
+	if err := e.db.With(store.WithTenant(ctx, tn.ID)).Create(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["notification"] = n.ID
+	return f
+}
+
+// fillPath replaces :param segments with ids of the fixture's resources.
+func fillPath(t *testing.T, r httpapi.Route, f *fixture) string {
+	parts := strings.Split(r.Path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			id, ok := f.resources[r.Resource]
+			if !ok {
+				t.Fatalf("route %s %s has a path parameter for resource %q and the test has no fixture for it: add one to newTenant", r.Method, r.Path, r.Resource)
+			}
+			parts[i] = itoa(id)
+		}
+	}
+	return "/api/v1" + strings.Join(parts, "/")
+}
+
+func itoa(n uint64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
