@@ -1,0 +1,80 @@
+// The operator back office (/admin). Loaded lazily, so tenants never download it.
+import { App as AntApp } from 'antd';
+import { Route, Routes, useNavigate } from 'react-router';
+import * as api from '../api/admin';
+import { useT } from '../i18n';
+import { AppShell } from '../shared/AppShell';
+import { EmptyPage } from '../shared/EmptyPage';
+import { NotFound } from '../shared/NotFound';
+import { roleLabel } from '../shared/roles';
+import { RequireSession } from '../shared/session';
+import { AuditPage } from './AuditPage';
+import { DashboardPage } from './DashboardPage';
+import { LoginPage } from './LoginPage';
+import { ADMIN_NAV } from './nav';
+import { AdminSessionProvider, useAdminSession } from './session';
+import { StaffPage } from './StaffPage';
+import { TenantsPage } from './TenantsPage';
+
+function AdminShell() {
+  const t = useT();
+  const navigate = useNavigate();
+  const { message } = AntApp.useApp();
+  const { session, setSession } = useAdminSession();
+  if (!session) return null;
+  const { staff } = session;
+
+  const logout = async () => {
+    try {
+      await api.logout();
+    } catch {
+      // Already logged out server-side; finish locally.
+    }
+    setSession(null);
+    message.success(t('auth.logged_out'));
+    navigate('/admin/login', { replace: true });
+  };
+
+  return (
+    <AppShell
+      nav={ADMIN_NAV}
+      mark="waihu"
+      navLabel={t('shell.nav.admin')}
+      brand={<span>{t('shell.admin_title')}</span>}
+      user={{ name: staff.name || staff.email, email: staff.email, roleLabel: roleLabel(t, 'staff', staff.role), onLogout: logout }}
+    />
+  );
+}
+
+function Protected() {
+  const value = useAdminSession();
+  return (
+    <RequireSession value={value} probe={api.me} loginPath="/admin/login">
+      <AdminShell />
+    </RequireSession>
+  );
+}
+
+export default function AdminApp() {
+  return (
+    <AdminSessionProvider>
+      <Routes>
+        <Route path="login" element={<LoginPage />} />
+        <Route element={<Protected />}>
+          <Route index element={<DashboardPage />} />
+          <Route path="leads" element={<EmptyPage title="nav.admin.leads" description="empty.admin.leads" />} />
+          <Route path="tenants" element={<TenantsPage />} />
+          <Route path="trunks" element={<EmptyPage title="nav.admin.trunks" description="empty.admin.trunks" />} />
+          <Route path="nodes" element={<EmptyPage title="nav.admin.nodes" description="empty.admin.nodes" />} />
+          <Route path="price-plans" element={<EmptyPage title="nav.admin.priceplans" description="empty.admin.priceplans" />} />
+          <Route path="recharges" element={<EmptyPage title="nav.admin.recharges" description="empty.admin.recharges" />} />
+          <Route path="invoices" element={<EmptyPage title="nav.admin.invoices" description="empty.admin.invoices" />} />
+          <Route path="stats" element={<EmptyPage title="nav.admin.stats" description="empty.admin.stats" />} />
+          <Route path="staff" element={<StaffPage />} />
+          <Route path="audit" element={<AuditPage />} />
+          <Route path="*" element={<NotFound home="/admin" />} />
+        </Route>
+      </Routes>
+    </AdminSessionProvider>
+  );
+}
