@@ -17,6 +17,9 @@ var (
 	ErrConflict     = errors.New("conflict")
 	ErrForbidden    = errors.New("forbidden")
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrInsufficientFunds: a hold or charge would take the tenant's
+	// available balance below its credit limit.
+	ErrInsufficientFunds = errors.New("insufficient funds")
 )
 
 // ValidationError names the input fields at fault and why. Reasons are short

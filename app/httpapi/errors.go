@@ -79,6 +79,8 @@ func classify(c *gin.Context, err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{errorDetail{Code: "not_found", Message: message(loc, "not_found")}}
 	case errors.Is(err, apperr.ErrConflict):
 		return http.StatusConflict, errorBody{errorDetail{Code: "conflict", Message: message(loc, "conflict")}}
+	case errors.Is(err, apperr.ErrInsufficientFunds):
+		return http.StatusPaymentRequired, errorBody{errorDetail{Code: "insufficient_funds", Message: message(loc, "insufficient_funds")}}
 	case errors.Is(err, apperr.ErrForbidden):
 		return http.StatusForbidden, errorBody{errorDetail{Code: "forbidden", Message: message(loc, "forbidden")}}
 	case errors.Is(err, store.ErrReadOnly):

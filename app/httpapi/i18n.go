@@ -51,6 +51,7 @@ var messages = map[string][2]string{ // code -> {zh-CN, en}
 	"tenant_suspended":    {"账号已被暂停，请联系平台", "your account is suspended; contact the operator"},
 	"not_found":           {"未找到", "not found"},
 	"conflict":            {"与现有数据冲突", "conflicts with existing data"},
+	"insufficient_funds":  {"余额不足", "insufficient balance"},
 	"payload_too_large":   {"请求体过大", "request body too large"},
 	"unsupported_media":   {"请求必须是 JSON（Content-Type: application/json）", "the request must be JSON (Content-Type: application/json)"},
 	"unavailable":         {"服务暂时不可用", "service temporarily unavailable"},

@@ -12,4 +12,10 @@ func init() {
 			return createTables(tx, &Node{}, &Trunk{}, &TrunkAssignment{}, &CallerIDNumber{}, &CDR{})
 		},
 	})
+	register(&gormigrate.Migration{
+		ID: "0400_call_attempts",
+		Migrate: func(tx *gorm.DB) error {
+			return createTables(tx, &CallAttempt{})
+		},
+	})
 }
