@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
@@ -36,6 +37,9 @@ type Deps struct {
 	Public http.Handler
 	// ReadyChecks must all pass for /readyz (database, Redis, …).
 	ReadyChecks map[string]func(context.Context) error
+	// CallControl answers FreeSWITCH's xml_curl and CDR posts (nil: those
+	// endpoints are not served).
+	CallControl *callctl.Service
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
 	NoRateLimits bool
 }
@@ -87,6 +91,7 @@ func New(d Deps) *Server {
 	s.registerAuth()
 	s.registerConsole()
 	s.registerAdmin()
+	s.registerFS()
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})

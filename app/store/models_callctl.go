@@ -105,7 +105,7 @@ type CDR struct {
 	BillSec       int       `gorm:"not null;default:0"`
 	HangupCause   string    `gorm:"size:64;not null;default:''"`
 	Q850          int       `gorm:"not null;default:0"`
-	SIPTermStatus int       `gorm:"not null;default:0"`
+	SIPTermStatus int       `gorm:"column:sip_term_status;not null;default:0"`
 	Disposition   string    `gorm:"size:32;not null;default:''"` // sip_hangup_disposition
 	RecordPath    string    `gorm:"size:512;not null;default:''"`
 	Raw           string    `gorm:"type:mediumtext"`

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
 	"github.com/waihu/waihu/app/httpapi"
@@ -111,6 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
+	calls := callctl.New(db, callctl.Options{Log: log})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,7 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, Log: log, Registry: reg, Version: version,
+		Config: cfg, DB: db, Accounts: accounts, CallControl: calls, Log: log, Registry: reg, Version: version,
 		SPA: spaHandler(), Public: publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
