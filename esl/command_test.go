@@ -52,7 +52,11 @@ func TestInjectionRefused(t *testing.T) {
 		vals  []string
 	}
 	cases := []tc{
-		{"endpoint", "endpoint", func(v string) (Command, error) { r := base(); r.Endpoint = "sofia/gateway/gw/" + v; return Originate(r) },
+		{"endpoint", "endpoint", func(v string) (Command, error) {
+			r := base()
+			r.Endpoint = "sofia/gateway/gw/" + v
+			return Originate(r)
+		},
 			append(evil, "1380,sofia/gateway/other/1", "1380|loopback/9999", "138 &bridge(x)", "{x=y}1380", "1380${system(id)}", "1380'x", "[a=b]1")},
 		{"caller number", "caller id number", func(v string) (Command, error) { r := base(); r.CallerIDNumber = v; return Originate(r) },
 			append(evil, "100,origination_uuid=x", "100}", "100 200")},
