@@ -129,10 +129,12 @@ type Mailbox struct {
 	metrics *Metrics
 	limit   int
 
-	mu     sync.Mutex
-	queue  []*Event
-	closed bool
-	err    error
+	mu         sync.Mutex
+	queue      []*Event
+	closed     bool // no more pushes
+	draining   bool // closed, but deliver what is queued first
+	quitClosed bool
+	err        error
 	wake   chan struct{}
 	quit   chan struct{}
 	out    chan *Event
@@ -200,15 +202,37 @@ func (m *Mailbox) push(e *Event) bool {
 
 func (m *Mailbox) close(err error) {
 	m.mu.Lock()
+	if m.quitClosed {
+		m.mu.Unlock()
+		return
+	}
+	m.quitClosed = true
+	if !m.closed {
+		m.err = err
+	}
+	m.closed = true
+	m.queue = nil
+	m.mu.Unlock()
+	close(m.quit)
+}
+
+// closeDrain stops accepting events but lets the consumer read what is
+// queued; the channel closes after the last one. Whoever calls it must make
+// sure close follows eventually (a pump nobody reads would otherwise stay).
+func (m *Mailbox) closeDrain(err error) {
+	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return
 	}
 	m.closed = true
+	m.draining = true
 	m.err = err
-	m.queue = nil
 	m.mu.Unlock()
-	close(m.quit)
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (m *Mailbox) pump() {
@@ -216,6 +240,10 @@ func (m *Mailbox) pump() {
 	for {
 		m.mu.Lock()
 		var e *Event
+		if len(m.queue) == 0 && m.draining {
+			m.mu.Unlock()
+			return
+		}
 		if len(m.queue) > 0 {
 			e = m.queue[0]
 			m.queue[0] = nil
