@@ -135,9 +135,9 @@ type Mailbox struct {
 	draining   bool // closed, but deliver what is queued first
 	quitClosed bool
 	err        error
-	wake   chan struct{}
-	quit   chan struct{}
-	out    chan *Event
+	wake       chan struct{}
+	quit       chan struct{}
+	out        chan *Event
 }
 
 func newMailbox(uuid string, limit int, m *Metrics) *Mailbox {
