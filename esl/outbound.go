@@ -395,7 +395,10 @@ func (s *OutboundSession) onEvent(e *Event) {
 		s.markHungUp(e)
 	}
 	if !s.events.push(e) {
-		s.fail(ErrMailboxOverflow)
+		// The handler stopped reading Events. Executes and hangup
+		// detection above still work; only the event stream is given up
+		// (Events closes, Err on it is ErrMailboxOverflow).
+		s.o.Metrics.drop("mailbox_overflow")
 	}
 }
 

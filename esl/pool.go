@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,7 +61,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	nodes   map[uint64]*poolNode
-	onEvent func(nodeID uint64, e *Event)
+	onEvent atomic.Pointer[func(nodeID uint64, e *Event)]
 	onState func(nodeID uint64, up bool, err error)
 }
 
@@ -104,9 +105,7 @@ func NewPool(o PoolOptions) *Pool {
 // OnEvent sets the handler called for every event of every node, in each
 // node's wire order, from that node's read loop: it must not block.
 func (p *Pool) OnEvent(fn func(nodeID uint64, e *Event)) {
-	p.mu.Lock()
-	p.onEvent = fn
-	p.mu.Unlock()
+	p.onEvent.Store(&fn)
 }
 
 // OnState sets the handler called when a node connects (up, nil) or its
@@ -373,11 +372,8 @@ func (p *Pool) onNodeEvent(n *poolNode, e *Event) {
 		n.health.CoreUUID = hb.CoreUUID
 		n.mu.Unlock()
 	}
-	p.mu.Lock()
-	fn := p.onEvent
-	p.mu.Unlock()
-	if fn != nil {
-		fn(n.id, e)
+	if fn := p.onEvent.Load(); fn != nil {
+		(*fn)(n.id, e)
 	}
 }
 

@@ -501,3 +501,31 @@ func itoa(n int) string {
 }
 
 var _ = errors.Is
+
+func TestTraceShowChannelsAndExists(t *testing.T) {
+	frames := readAllFrames(t, recvStream(loadTrace(t, "inbound-auth.jsonl"), 2))
+	var counts []int
+	var bools []bool
+	for _, f := range frames {
+		if f.ContentType() != ctAPIResponse {
+			continue
+		}
+		body := string(f.Body)
+		if strings.HasPrefix(body, "{") {
+			rows, err := ParseChannels(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts = append(counts, len(rows))
+			if len(rows) == 1 && (rows[0].UUID != "0010ba80-58b1-4a81-8594-03e24f3699bc" || rows[0].CallState != "ACTIVE" || rows[0].Application != "park") {
+				t.Fatalf("%+v", rows[0])
+			}
+		}
+		if b, err := ParseBool(body); err == nil {
+			bools = append(bools, b)
+		}
+	}
+	if !slices.Equal(counts, []int{0, 1, 0}) || !slices.Equal(bools, []bool{true, false, false}) {
+		t.Fatalf("counts %v bools %v", counts, bools)
+	}
+}
