@@ -55,7 +55,7 @@ var builtinIntents = []Intent{
 		Regexes:  []string{`^(嗯|好|行|对|是|在)+(的|吧|呢)?$`},
 		Examples: []string{"是的是我", "对，是我本人", "好的好的", "可以的", "嗯，对", "没问题啊", "行，你说吧", "是我，什么事", "yes that's me", "yeah sure", "okay go ahead"}},
 	{Name: IntentDeny, Priority: 0,
-		Keywords: []string{"不是", "不对", "没有", "不行", "不可以", "不用", "不要", "错了", "no", "nope", "not really", "negative", "incorrect"},
+		Keywords: []string{"不是", "不对", "没有", "不行", "不可以", "不能", "去不了", "来不了", "不去", "cant make it", "wont make it", "不用", "不要", "错了", "no", "nope", "not really", "negative", "incorrect"},
 		Regexes:  []string{`^(不|没)(是|有|对)?(的|啊)?$`},
 		Examples: []string{"不是的", "不对不对", "没有啊", "不用了", "不行", "no it's not", "nope", "no that's wrong"}},
 	{Name: IntentBusy, Priority: 2,
