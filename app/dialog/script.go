@@ -294,5 +294,5 @@ func containsDollarBrace(s string) bool {
 	return false
 }
 
-func isWaiting(t string) bool { return t == NodeListen || t == NodeDTMF || t == NodeLLM }
+func isWaiting(t string) bool  { return t == NodeListen || t == NodeDTMF || t == NodeLLM }
 func isTerminal(t string) bool { return t == NodeHangup || t == NodeTransfer }
