@@ -25,6 +25,8 @@ const MinExampleScore = 0.45
 // once per script version and is safe for concurrent use by many calls.
 type Matcher struct {
 	intents  []compiledIntent
+	kwIndex  map[rune][]kwRef   // first rune of a keyword → keywords
+	withRe   []int32            // intents that have regexes
 	grams    map[uint64][]int32 // n-gram → examples containing it
 	examples []exampleInfo
 	scratch  sync.Pool
@@ -45,6 +47,11 @@ type keyword struct {
 	negKey bool // the keyword is itself a negation (不需要): a negation before it flips it back
 }
 
+type kwRef struct {
+	intent int32
+	kw     int32
+}
+
 type exampleInfo struct {
 	intent int32
 	grams  int32
@@ -56,14 +63,15 @@ type scratch struct {
 	touched []int32
 	grams   []uint64
 	buf     []byte
-	best    []float64
-	bestEx  []int32
+	kwHit   []float64 // best keyword confidence per intent (0 = none)
+	kwWhich []int32
+	hitList []int32
 }
 
 // NewMatcher compiles intents. Keywords and examples are normalized the same
 // way utterances are, so a keyword written 三千 matches "3000".
 func NewMatcher(intents []Intent) (*Matcher, error) {
-	m := &Matcher{grams: map[uint64][]int32{}}
+	m := &Matcher{grams: map[uint64][]int32{}, kwIndex: map[rune][]kwRef{}}
 	seen := map[string]bool{}
 	for _, in := range intents {
 		if in.Name == "" {
@@ -95,6 +103,13 @@ func NewMatcher(intents []Intent) (*Matcher, error) {
 		}
 		idx := int32(len(m.intents))
 		m.intents = append(m.intents, ci)
+		for ki, k := range ci.keywords {
+			r, _ := utf8.DecodeRuneInString(k.text)
+			m.kwIndex[r] = append(m.kwIndex[r], kwRef{intent: idx, kw: int32(ki)})
+		}
+		if len(ci.regexes) > 0 {
+			m.withRe = append(m.withRe, idx)
+		}
 		for _, ex := range in.Examples {
 			n := Normalize(ex)
 			gs := gramsOf(nil, n)
@@ -110,11 +125,11 @@ func NewMatcher(intents []Intent) (*Matcher, error) {
 	}
 	m.scratch.New = func() any {
 		return &scratch{
-			counts: make([]uint32, len(m.examples)),
-			best:   make([]float64, len(m.intents)),
-			bestEx: make([]int32, len(m.intents)),
-			buf:    make([]byte, 0, 256),
-			grams:  make([]uint64, 0, 64),
+			counts:  make([]uint32, len(m.examples)),
+			kwHit:   make([]float64, len(m.intents)),
+			kwWhich: make([]int32, len(m.intents)),
+			buf:     make([]byte, 0, 256),
+			grams:   make([]uint64, 0, 64),
 		}
 	}
 	return m, nil
@@ -153,26 +168,46 @@ func (m *Matcher) classify(text string, allowed func(string) bool) Match {
 			res.Intent, res.Confidence, res.Source, res.Evidence = m.intents[i].name, conf, source, evidence
 		}
 	}
-	// Keywords and regexes.
-	for i := range m.intents {
+	// Keywords: every position of the utterance looks up the keywords
+	// that start with its rune, so the cost follows the utterance length,
+	// not the number of keywords.
+	sc.hitList = sc.hitList[:0]
+	for pos, r := range norm {
+		for _, ref := range m.kwIndex[r] {
+			k := &m.intents[ref.intent].keywords[ref.kw]
+			if !strings.HasPrefix(norm[pos:], k.text) || !keywordOK(norm, pos, k) {
+				continue
+			}
+			if allowed != nil && !allowed(m.intents[ref.intent].name) {
+				continue
+			}
+			cov := float64(k.runes) / float64(textRunes)
+			if cov > 1 {
+				cov = 1
+			}
+			conf := 0.75 + 0.25*cov
+			if sc.kwHit[ref.intent] == 0 {
+				sc.hitList = append(sc.hitList, ref.intent)
+			}
+			if conf > sc.kwHit[ref.intent] {
+				sc.kwHit[ref.intent], sc.kwWhich[ref.intent] = conf, ref.kw
+			}
+		}
+	}
+	slices.Sort(sc.hitList)
+	for _, i := range sc.hitList {
+		consider(int(i), sc.kwHit[i], "keyword", m.intents[i].keywords[sc.kwWhich[i]].orig)
+		sc.kwHit[i] = 0
+	}
+	for _, i := range m.withRe {
 		in := &m.intents[i]
 		if allowed != nil && !allowed(in.name) {
 			continue
 		}
-		for _, k := range in.keywords {
-			if keywordHit(norm, k) {
-				cov := float64(k.runes) / float64(textRunes)
-				if cov > 1 {
-					cov = 1
-				}
-				consider(i, 0.75+0.25*cov, "keyword", k.orig)
-				break // keywords are longest first
-			}
-		}
 		for _, re := range in.regexes {
 			if loc := re.FindStringIndex(norm); loc != nil && !negatedBefore(norm, loc[0], false) {
 				cov := float64(utf8.RuneCountInString(norm[loc[0]:loc[1]])) / float64(textRunes)
-				consider(i, 0.8+0.2*cov, "regex", re.String())
+				consider(int(i), 0.8+0.2*cov, "regex", re.String())
 				break
 			}
 		}
@@ -214,29 +249,16 @@ func (m *Matcher) classify(text string, allowed func(string) bool) Match {
 	return res
 }
 
-// keywordHit reports whether k occurs in norm at a place that is not negated.
-func keywordHit(norm string, k keyword) bool {
-	off := 0
-	for {
-		i := strings.Index(norm[off:], k.text)
-		if i < 0 {
-			return false
-		}
-		pos := off + i
-		if k.latin && !latinBoundary(norm, pos, pos+len(k.text)) {
-			off = pos + 1
-			continue
-		}
-		if k.negKey && questionForm(norm, pos, k.text) {
-			// 是不是 / 有没有 / 要不要 ask, they do not deny.
-			off = pos + len(k.text)
-			continue
-		}
-		if !negatedBefore(norm, pos, k.negKey) {
-			return true
-		}
-		off = pos + len(k.text)
+// keywordOK reports whether the keyword found at pos counts: on a word
+// boundary (Latin), not the middle of an A-not-A question, not negated.
+func keywordOK(norm string, pos int, k *keyword) bool {
+	if k.latin && !latinBoundary(norm, pos, pos+len(k.text)) {
+		return false
 	}
+	if k.negKey && questionForm(norm, pos, k.text) {
+		return false
+	}
+	return !negatedBefore(norm, pos, k.negKey)
 }
 
 func latinBoundary(s string, i, j int) bool {
