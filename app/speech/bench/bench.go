@@ -193,16 +193,24 @@ func Turn(ctx context.Context, opts Options) (Report, error) {
 
 func oneTurn(ctx context.Context, ws *websocket.Conn, call *stream.Call, cache *ttscache.Cache, pcm []byte, opts Options, n int) (speech.TurnRecord, error) {
 	rec := speech.TurnRecord{Turn: n + 1, ASREngine: "pocketsphinx", TTSEngine: "flite", CallUUID: call.UUID}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for p := 0; p < len(pcm); p += 320 {
-		if !opts.NoPace {
-			<-tick.C
+	// Send like FreeSWITCH (one frame per 20 ms) while reading events, so
+	// each stage is timed when it happens, not when sending is done.
+	sent := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for p := 0; p < len(pcm); p += 320 {
+			if !opts.NoPace {
+				<-tick.C
+			}
+			if err := ws.WriteMessage(websocket.BinaryMessage, pcm[p:min(p+320, len(pcm))]); err != nil {
+				sent <- err
+				return
+			}
 		}
-		if err := ws.WriteMessage(websocket.BinaryMessage, pcm[p:min(p+320, len(pcm))]); err != nil {
-			return rec, err
-		}
-	}
+		sent <- nil
+	}()
+	defer func() { <-sent }() // the next turn starts after this one's audio
 	var clock speech.TurnClock
 	timeout := time.After(30 * time.Second)
 	for {
