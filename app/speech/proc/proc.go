@@ -1,0 +1,199 @@
+// Package proc runs speech engines as child processes. GPL engines
+// (espeak-ng, flite, pocketsphinx) stay outside the binary; a crash, hang or
+// kill of one of them fails only the request or turn it was serving.
+package proc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Run executes a one-shot command with stdin, returning stdout. The context
+// bounds it; a timeout is reported as ErrTimeout so callers can record the
+// engine_timeout reason code.
+func Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &limited{w: &errb, n: 4096}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("run %s: %w", name, ErrTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w: %s", name, err, strings.TrimSpace(errb.String()))
+	}
+	return out.Bytes(), nil
+}
+
+// ErrTimeout: the process did not finish in time and was killed.
+var ErrTimeout = errors.New("engine process timed out")
+
+// ErrDied: a long-lived worker exited while serving.
+var ErrDied = errors.New("engine process died")
+
+type limited struct {
+	w io.Writer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.n -= k
+		_, _ = l.w.Write(p[:k])
+	}
+	return len(p), nil
+}
+
+// Worker is a long-lived child with a writable stdin pipe (with deadlines,
+// so a hung engine cannot block a call) and a readable stdout.
+type Worker struct {
+	cmd    *exec.Cmd
+	stdin  *os.File
+	Stdout *os.File
+	done   chan struct{}
+	err    error
+	Start  time.Time
+}
+
+// StartWorker starts name with args and pipes.
+func StartWorker(name string, args ...string) (*Worker, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	if err := cmd.Start(); err != nil {
+		for _, f := range []*os.File{inR, inW, outR, outW} {
+			f.Close()
+		}
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	inR.Close()
+	outW.Close()
+	w := &Worker{cmd: cmd, stdin: inW, Stdout: outR, done: make(chan struct{}), Start: time.Now()}
+	go func() {
+		w.err = cmd.Wait()
+		close(w.done)
+	}()
+	return w, nil
+}
+
+// Pid is the child's process id (tests kill it to prove isolation).
+func (w *Worker) Pid() int { return w.cmd.Process.Pid }
+
+// Done is closed when the process has exited.
+func (w *Worker) Done() <-chan struct{} { return w.done }
+
+// Alive reports whether the process still runs.
+func (w *Worker) Alive() bool {
+	select {
+	case <-w.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Write writes to stdin, failing after timeout instead of blocking forever.
+func (w *Worker) Write(p []byte, timeout time.Duration) error {
+	if !w.Alive() {
+		return ErrDied
+	}
+	_ = w.stdin.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := w.stdin.Write(p); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return ErrTimeout
+		}
+		return fmt.Errorf("%w: %v", ErrDied, err)
+	}
+	return nil
+}
+
+// Kill stops the process group and releases the pipes.
+func (w *Worker) Kill() {
+	if w.Alive() {
+		_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-w.done
+	w.stdin.Close()
+	w.Stdout.Close()
+}
+
+// Backoff spaces restarts of a crashing engine: 100 ms doubling to Max, reset
+// by Success. It is what keeps a broken install from fork-bombing the host
+// while every call still fails fast.
+type Backoff struct {
+	Min, Max time.Duration
+	mu       sync.Mutex
+	fails    int
+	next     time.Time
+}
+
+// Failure records a failed start or an early death.
+func (b *Backoff) Failure(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lo, hi := b.Min, b.Max
+	if lo <= 0 {
+		lo = 100 * time.Millisecond
+	}
+	if hi <= 0 {
+		hi = 10 * time.Second
+	}
+	d := lo << min(b.fails, 16)
+	if d > hi || d <= 0 {
+		d = hi
+	}
+	b.fails++
+	b.next = now.Add(d)
+}
+
+// Success clears the failure count.
+func (b *Backoff) Success() {
+	b.mu.Lock()
+	b.fails = 0
+	b.next = time.Time{}
+	b.mu.Unlock()
+}
+
+// Wait reports how long to wait before the next start (0 = go).
+func (b *Backoff) Wait(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Before(b.next) {
+		return b.next.Sub(now)
+	}
+	return 0
+}
+
+// Fails is the number of consecutive failures.
+func (b *Backoff) Fails() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.fails
+}
