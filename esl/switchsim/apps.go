@@ -32,6 +32,7 @@ func (c *call) enqueue(a *appReq) {
 }
 
 func (c *call) executor() {
+	defer c.execWG.Done()
 	for {
 		c.execMu.Lock()
 		var a *appReq

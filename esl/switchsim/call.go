@@ -66,6 +66,7 @@ type call struct {
 
 	// application execution (mod_dptools apps queued by sendmsg)
 	execMu   sync.Mutex
+	execWG   sync.WaitGroup
 	queue    []*appReq
 	queueSig chan struct{}
 	cur      *appReq
@@ -563,7 +564,7 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 		if !c.sleep(c.sim.scale(ms)) {
 			return
 		}
-		c.saySpeech(ann.Text, ann.Clip, began, time.Now())
+		c.saySpeech(ann.Text, ann.Clip, began, ms)
 		if ann.RepeatTill > 0 {
 			if !c.sleep(c.sim.scale(ann.RepeatTill - ms)) {
 				return
@@ -584,6 +585,7 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 func (c *call) startApp() {
 	c.setState("CS_EXECUTE", 4)
 	c.fireChannel("CHANNEL_STATE", "switch_core_state_machine.c", "switch_core_session_run", 612)
+	c.execWG.Add(1)
 	go c.executor()
 	switch strings.ToLower(c.app) {
 	case "socket":
@@ -649,6 +651,8 @@ func (c *call) finish() {
 	c.mu.Unlock()
 	c.fireChannel("CHANNEL_HANGUP", "switch_channel.c", "switch_channel_perform_hangup", 3445)
 	c.stopApps()
+	// the interrupted app reports EXECUTE_COMPLETE before the channel moves on.
+	c.execWG.Wait()
 	// The originate API returns here for refusals with the leg torn down:
 	// 486/603/404 after HANGUP_COMPLETE, 503/NO_ANSWER before it (README fact 9).
 	early := strings.HasPrefix(h.cause, "NORMAL_TEMPORARY") || h.cause == "NO_ANSWER" || h.side == hangupLocal

@@ -44,7 +44,7 @@ func (c *call) speak(text, clip string, explicit int) bool {
 	if !c.sleep(c.sim.scale(ms)) {
 		return false
 	}
-	c.saySpeech(text, clip, began, time.Now())
+	c.saySpeech(text, clip, began, ms)
 	return true
 }
 
@@ -58,7 +58,7 @@ func (c *call) speakingFor() time.Duration {
 // saySpeech fires the side-channel event: CUSTOM waihu::sim_speech with
 // the channel's data plus Speech-Text, Speech-Start-Ms, Speech-End-Ms
 // (ms since answer, or since early media on an unanswered leg).
-func (c *call) saySpeech(text, clip string, began, ended time.Time) {
+func (c *call) saySpeech(text, clip string, began time.Time, ms int) {
 	if text == "" && clip == "" {
 		return
 	}
@@ -69,10 +69,11 @@ func (c *call) saySpeech(text, clip string, began, ended time.Time) {
 	}
 	c.speech = append(c.speech, text)
 	c.mu.Unlock()
-	rel := func(t time.Time) string {
-		return strconv.FormatInt(int64(float64(t.Sub(ref).Milliseconds())/c.sim.opts.TimeScale), 10)
-	}
-	extra := []string{"Event-Subclass", SpeechSubclass, "Speech-Text", text, "Speech-Start-Ms", rel(began), "Speech-End-Ms", rel(ended)}
+	// Start is measured (in simulated ms); end is start plus the simulated
+	// length, so reported lengths stay exact at any TimeScale.
+	start := int64(float64(began.Sub(ref).Microseconds()) / 1000 / c.sim.opts.TimeScale)
+	extra := []string{"Event-Subclass", SpeechSubclass, "Speech-Text", text,
+		"Speech-Start-Ms", strconv.FormatInt(start, 10), "Speech-End-Ms", strconv.FormatInt(start+int64(ms), 10)}
 	if clip != "" {
 		extra = append(extra, "Speech-Clip", clip)
 	}

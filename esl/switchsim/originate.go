@@ -4,28 +4,28 @@ import (
 	"strings"
 )
 
-// splitArgs splits on spaces honouring single and double quotes and
-// dropping them, like switch_separate_string (src/switch_utils.c) that
-// the originate API uses. This is why '&socket(h:p async full)' must be
-// quoted: unquoted, "async" and "full)" become separate arguments.
+// splitArgs splits the originate arguments on spaces as
+// switch_separate_string does (src/switch_utils.c
+// separate_string_char_delim + cleanup_separated_string): a single quote
+// opens a quoted run only if another single quote follows, quotes are
+// removed, and a backslash escapes a quote, a space or a backslash. Double
+// quotes are ordinary characters. This is why '&socket(h:p async full)'
+// must be quoted: unquoted, "async" and "full)" become separate arguments.
 func splitArgs(s string) []string {
 	var out []string
 	var cur strings.Builder
-	inArg := false
-	var quote byte
+	inArg, inQ := false, false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			} else {
-				cur.WriteByte(ch)
-			}
-		case ch == '\'' || ch == '"':
-			quote = ch
+		case ch == '\\' && i+1 < len(s) && strings.IndexByte("'\" \\", s[i+1]) >= 0:
+			cur.WriteByte(s[i+1])
+			i++
 			inArg = true
-		case ch == ' ':
+		case ch == '\'' && (inQ || strings.IndexByte(s[i+1:], '\'') >= 0):
+			inQ = !inQ
+			inArg = true
+		case ch == ' ' && !inQ:
 			if inArg {
 				out = append(out, cur.String())
 				cur.Reset()
@@ -53,9 +53,9 @@ type dialString struct {
 	host     string
 }
 
-// parseVarBlock parses "a=b,c='x,y',d=e" as switch_event_create_brackets
-// does: commas separate, single quotes protect commas, "^^X" at the start
-// switches the separator to X.
+// parseVarBlock parses "a=b,c='x y',d=e" as switch_event_create_brackets
+// does: the separator (',' or X after a leading "^^X") splits, single
+// quotes protect it, and a backslash escapes it ("a=1\,2").
 func parseVarBlock(s string, into *[]header) {
 	sep := byte(',')
 	if strings.HasPrefix(s, "^^") && len(s) >= 3 {
@@ -68,7 +68,10 @@ func parseVarBlock(s string, into *[]header) {
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
-		case ch == '\'':
+		case ch == '\\' && i+1 < len(s) && (s[i+1] == sep || s[i+1] == '\'' || s[i+1] == '\\'):
+			cur.WriteByte(s[i+1])
+			i++
+		case ch == '\'' && (inQ || strings.IndexByte(s[i+1:], '\'') >= 0):
 			inQ = !inQ
 		case ch == sep && !inQ:
 			parts = append(parts, cur.String())
