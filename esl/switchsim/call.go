@@ -79,6 +79,8 @@ type call struct {
 	streams     map[string]*audioStreamState
 	talkStarted time.Time
 	talkUntil   time.Time
+	flipped     bool // switch_channel_flip_cid ran at answer
+	hitDialplan bool
 }
 
 type appReq struct {
@@ -275,7 +277,7 @@ func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *e
 	e.add("Unique-ID", c.uuid)
 	e.add("Call-Direction", "outbound")
 	e.add("Presence-Call-Direction", "outbound")
-	e.add("Channel-HIT-Dialplan", "false")
+	e.add("Channel-HIT-Dialplan", strconv.FormatBool(c.hitDialplan))
 	e.add("Channel-Call-UUID", c.uuid)
 	e.add("Answer-State", c.answerState)
 	if c.cause != "" {
@@ -295,10 +297,19 @@ func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *e
 	}
 	e.add("Caller-Direction", "outbound")
 	e.add("Caller-Logical-Direction", "outbound")
-	e.add("Caller-Caller-ID-Number", cid)
-	e.add("Caller-Orig-Caller-ID-Number", cid)
-	e.add("Caller-Callee-ID-Name", "Outbound Call")
-	e.add("Caller-Callee-ID-Number", c.number)
+	if c.flipped {
+		// after answer FS flips caller and callee ids (CALL_UPDATE,
+		// switch_channel.c switch_channel_flip_cid).
+		e.add("Caller-Caller-ID-Name", "Outbound Call")
+		e.add("Caller-Caller-ID-Number", c.number)
+		e.add("Caller-Orig-Caller-ID-Number", cid)
+		e.add("Caller-Callee-ID-Number", cid)
+	} else {
+		e.add("Caller-Caller-ID-Number", cid)
+		e.add("Caller-Orig-Caller-ID-Number", cid)
+		e.add("Caller-Callee-ID-Name", "Outbound Call")
+		e.add("Caller-Callee-ID-Number", c.number)
+	}
 	if c.state != "CS_NONE" && c.state != "CS_INIT" {
 		e.add("Caller-Network-Addr", "127.0.0.1")
 	}
@@ -425,7 +436,7 @@ func (c *call) run() {
 	c.fireChannel("CHANNEL_ORIGINATE", "switch_ivr_originate.c", "switch_ivr_originate", 3800)
 	c.setState("CS_ROUTING", 3)
 	c.fireChannel("CHANNEL_STATE", "switch_core_state_machine.c", "switch_core_session_run", 612)
-	c.setState("CS_CONSUME_MEDIA", 10)
+	c.setState("CS_CONSUME_MEDIA", 7)
 	c.fireChannel("CHANNEL_STATE", "switch_core_state_machine.c", "switch_core_session_run", 612)
 
 	timeout := s.scale(c.timeoutMs())
@@ -515,12 +526,43 @@ func (c *call) answer() {
 		c.mu.Unlock()
 		return
 	}
+	early := !c.mediaAt.IsZero()
+	c.mu.Unlock()
+	if !early {
+		// the 200 OK's SDP sets the codecs (switch_core_codec.c), as
+		// the two CODEC events before CHANNEL_ANSWER in the trace show.
+		c.fireChannel("CODEC", "switch_core_codec.c", "switch_core_session_set_real_read_codec", 168,
+			"channel-read-codec-name", "PCMU", "channel-read-codec-rate", "8000", "channel-read-codec-bit-rate", "64000")
+		c.fireChannel("CODEC", "switch_core_codec.c", "switch_core_session_set_write_codec", 450,
+			"Channel-Write-Codec-Name", "PCMU", "Channel-Write-Codec-Rate", "8000", "Channel-Write-codec-bit-rate", "64000")
+	}
+	c.mu.Lock()
 	c.answeredAt = time.Now()
 	c.answerState = "answered"
 	c.vars = setHeader(c.vars, "endpoint_disposition", "ANSWER")
 	c.mu.Unlock()
 	c.fireChannel("CHANNEL_ANSWER", "switch_channel.c", "switch_channel_perform_mark_answered", 3846)
 	c.callstate("ACTIVE")
+	c.mu.Lock()
+	c.flipped = true
+	c.hitDialplan = true
+	c.vars = setHeader(c.vars, "pre_transfer_caller_id_number", "0000000000")
+	c.vars = setHeader(c.vars, "channel_cid_flipped", "yes")
+	c.mu.Unlock()
+	c.sim.fire(c.callUpdate())
+}
+
+// callUpdate is the CALL_UPDATE fired by switch_channel_flip_cid, with
+// "Direction: RECV" before the channel headers.
+func (c *call) callUpdate() *event {
+	e := c.channelEvent("CALL_UPDATE", "switch_channel.c", "switch_channel_flip_cid", 3277)
+	for i, h := range e.hdrs {
+		if h.k == "Channel-State" {
+			e.hdrs = append(e.hdrs[:i], append([]header{{"Direction", "RECV"}}, e.hdrs[i:]...)...)
+			break
+		}
+	}
+	return e
 }
 
 // answerNow is uuid_answer / the answer app on an early leg.
@@ -648,6 +690,7 @@ func (c *call) finish() {
 		c.vars = setHeader(c.vars, "sip_term_cause", "16")
 	}
 	answered := !c.answeredAt.IsZero()
+	c.stateNum = 10
 	c.mu.Unlock()
 	c.fireChannel("CHANNEL_HANGUP", "switch_channel.c", "switch_channel_perform_hangup", 3445)
 	c.stopApps()

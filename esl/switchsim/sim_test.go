@@ -106,3 +106,53 @@ personas:
 		})
 	}
 }
+
+// TestGoldenAnsweredAllEvents places the answered scenario with "event
+// plain|json ALL" and &playback(...) and compares every channel event's
+// name, state and call state with the recorded FS sequence.
+func TestGoldenAnsweredAllEvents(t *testing.T) {
+	personas, err := ParsePersonas([]byte("personas:\n  - name: a\n    match: [\"13800000000\"]\n    ring_ms: 1000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, Options{Personas: personas})
+	for _, tc := range []struct{ format, trace string }{{"plain", "inbound-answered-plain.jsonl"}, {"json", "inbound-answered-json.jsonl"}} {
+		t.Run(tc.format, func(t *testing.T) {
+			c := dial(t, s.ESLAddr(), "ClueCon")
+			c.cmd("event "+tc.format+" ALL", nil)
+			c.cmd("bgapi originate {origination_uuid=golden-"+tc.format+",originate_timeout=20,waihu_attempt=A1}sofia/external/13800000000@127.0.0.1:5090 &playback(silence_stream://3000)", nil)
+			var got []ev
+			for {
+				e := c.nextEvent()
+				got = append(got, e)
+				if e.get("Event-Name") == "CHANNEL_STATE" && e.get("Channel-State") == "CS_DESTROY" {
+					break
+				}
+			}
+			full := func(e ev) string {
+				s := e.get("Event-Name") + " " + e.get("Channel-State") + " " + e.get("Channel-Call-State") + " " + e.get("Answer-State")
+				if a := e.get("Application"); a != "" {
+					s += " " + a + " " + e.get("Application-Response")
+				}
+				if e.get("Event-Name") == "BACKGROUND_JOB" {
+					s += " " + strings.Fields(e.body)[0]
+				}
+				return s
+			}
+			var gs, ws []string
+			for _, e := range got {
+				gs = append(gs, full(e))
+			}
+			for _, e := range traceEvents(t, tc.trace) {
+				switch e.get("Event-Name") {
+				case "HEARTBEAT", "RE_SCHEDULE":
+					continue
+				}
+				ws = append(ws, full(e))
+			}
+			if strings.Join(gs, "\n") != strings.Join(ws, "\n") {
+				t.Fatalf("sequence differs\n got:\n  %s\nwant:\n  %s", strings.Join(gs, "\n  "), strings.Join(ws, "\n  "))
+			}
+		})
+	}
+}
