@@ -1,0 +1,264 @@
+package switchsim
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// socketServer is the test's stand-in for waihu's outbound socket server.
+type socketServer struct {
+	ln    net.Listener
+	conns chan net.Conn
+}
+
+func newSocketServer(t *testing.T) *socketServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ss := &socketServer{ln: ln, conns: make(chan net.Conn, 16)}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ss.conns <- c
+		}
+	}()
+	return ss
+}
+
+func (ss *socketServer) accept(t *testing.T) *client {
+	t.Helper()
+	select {
+	case nc := <-ss.conns:
+		t.Cleanup(func() { nc.Close() })
+		return &client{t: t, nc: nc, br: bufio.NewReader(nc)}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no outbound connection")
+		return nil
+	}
+}
+
+const talkerYAML = `
+personas:
+  - name: talker
+    match: ["13900000000"]
+    outcome: answer
+    ring_ms: 200
+    turns:
+      - say: "有兴趣"
+        dtmf: "1"
+      - say: "等一下"
+        barge_in_ms: 500
+`
+
+func TestOutboundSocketSession(t *testing.T) {
+	personas, err := ParsePersonas([]byte(talkerYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, Options{Personas: personas})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_DESTROY BACKGROUND_JOB", nil)
+	id := "7862a92b-f60d-496c-bba3-94fbb25b8b86"
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=%s,originate_timeout=20,waihu_attempt=A1,ignore_early_media=false}sofia/gateway/gw1/13900000000 '&socket(%s async full)'", id, ss.ln.Addr()), nil)
+
+	oc := ss.accept(t)
+	oc.send("connect")
+	cb := oc.must()
+	if cb.hdr["Event-Name"] != "CHANNEL_DATA" || cb.hdr["Content-Type"] != "command/reply" || cb.hdr["Reply-Text"] != "%2BOK%0A" ||
+		cb.hdr["Socket-Mode"] != "async" || cb.hdr["Control"] != "full" || cb.hdr["Unique-ID"] != id ||
+		cb.hdr["variable_waihu_attempt"] != "A1" || cb.hdr["Channel-Name"] != "sofia/gateway/gw1/13900000000" ||
+		cb.hdr["Answer-State"] != "answered" || cb.hdr["Content-Length"] != "" {
+		t.Fatalf("connect block %v", cb.hdr)
+	}
+	if r := oc.cmd("myevents", nil); r.hdr["Reply-Text"] != "+OK Events Enabled" {
+		t.Fatal(r.hdr)
+	}
+	if r := oc.cmd("linger", nil); r.hdr["Reply-Text"] != "+OK will linger" {
+		t.Fatal(r.hdr)
+	}
+	var evs []ev
+	exec := func(app, arg, appUUID string) {
+		t.Helper()
+		r := oc.cmd(fmt.Sprintf("sendmsg\ncall-command: execute\nexecute-app-name: %s\nexecute-app-arg: %s\nevent-lock: true\nEvent-UUID: %s", app, arg, appUUID), &evs)
+		if r.hdr["Reply-Text"] != "+OK" {
+			t.Fatalf("sendmsg: %v", r.hdr)
+		}
+	}
+	until := func(pred func(ev) bool) ev {
+		t.Helper()
+		for i := 0; ; {
+			if i < len(evs) {
+				if pred(evs[i]) {
+					e := evs[i]
+					evs = evs[i+1:]
+					return e
+				}
+				i++
+				continue
+			}
+			evs = append(evs, oc.nextEvent())
+		}
+	}
+	named := func(name string) func(ev) bool { return func(e ev) bool { return e.get("Event-Name") == name } }
+
+	exec("playback", "silence_stream://1000", "app-1")
+	ex := until(named("CHANNEL_EXECUTE"))
+	if ex.get("Application") != "playback" || ex.get("Application-UUID") != "app-1" || ex.get("Application-Data") != "silence_stream://1000" {
+		t.Fatalf("execute %v", ex.hdrs)
+	}
+	done := until(named("CHANNEL_EXECUTE_COMPLETE"))
+	if done.get("Application-Response") != "FILE PLAYED" || done.get("Application-UUID") != "app-1" || done.get("variable_playback_ms") != "1000" {
+		t.Fatalf("complete %s %s %s", done.get("Application-Response"), done.get("Application-UUID"), done.get("variable_playback_ms"))
+	}
+	sp := until(named("CUSTOM"))
+	if sp.get("Event-Subclass") != SpeechSubclass || sp.get("Speech-Text") != "有兴趣" || sp.get("Unique-ID") != id {
+		t.Fatalf("speech %v", sp.hdrs)
+	}
+	start, _ := strconv.Atoi(sp.get("Speech-Start-Ms"))
+	end, _ := strconv.Atoi(sp.get("Speech-End-Ms"))
+	if end-start != SpeechMs("有兴趣") || start < 1000 {
+		t.Fatalf("speech times %d..%d", start, end)
+	}
+	if d := until(named("DTMF")); d.get("DTMF-Digit") != "1" || d.get("DTMF-Source") != "RTP" {
+		t.Fatalf("dtmf %v", d.hdrs)
+	}
+
+	// A long prompt: the callee barges in at 500 ms; we break it.
+	exec("playback", "silence_stream://60000", "app-2")
+	until(named("CHANNEL_EXECUTE"))
+	barge := until(named("CUSTOM"))
+	if barge.get("Speech-Text") != "等一下" {
+		t.Fatalf("barge-in speech %q", barge.get("Speech-Text"))
+	}
+	if r := oc.cmd("api uuid_break "+id+" all", &evs); r.body != "+OK\n" {
+		t.Fatalf("uuid_break %q", r.body)
+	}
+	cut := until(named("CHANNEL_EXECUTE_COMPLETE"))
+	played, _ := strconv.Atoi(cut.get("variable_playback_ms"))
+	if cut.get("Application-Response") != "FILE PLAYED" || played < 500 || played >= 60000 {
+		t.Fatalf("broken playback %s %d", cut.get("Application-Response"), played)
+	}
+
+	r := oc.cmd("sendmsg\ncall-command: hangup\nhangup-cause: NORMAL_CLEARING", &evs)
+	if r.hdr["Reply-Text"] != "+OK" {
+		t.Fatal(r.hdr)
+	}
+	var tail []string
+	for {
+		f := oc.must()
+		if f.ct() == "text/disconnect-notice" {
+			if f.hdr["Content-Disposition"] != "linger" || f.hdr["Controlled-Session-UUID"] != id || f.hdr["Linger-Time"] != "-1" {
+				t.Fatalf("linger notice %v", f.hdr)
+			}
+			break
+		}
+		if f.ct() == "text/event-plain" {
+			e, _ := parseEvent(f)
+			tail = append(tail, e.get("Event-Name"))
+		}
+	}
+	for _, e := range evs {
+		tail = append([]string{e.get("Event-Name")}, tail...)
+	}
+	want := "CHANNEL_HANGUP CHANNEL_UNPARK CHANNEL_EXECUTE_COMPLETE CHANNEL_STATE CHANNEL_STATE CHANNEL_HANGUP_COMPLETE"
+	if got := strings.Join(tail, " "); got != want {
+		t.Fatalf("after hangup:\n got %s\nwant %s", got, want)
+	}
+	// Lingering: the channel is not destroyed until we leave.
+	if s.Originates("13900000000") != 1 || s.OriginatesUUID(id) != 1 {
+		t.Fatalf("originates %d", s.Originates("13900000000"))
+	}
+	oc.send("exit")
+	_ = oc.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, err := io.ReadAll(oc.br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(rest), "Content-Type: command/reply\nReply-Text: +OK bye\n\nContent-Type: text/disconnect-notice\nControlled-Session-UUID: "+id+"\nContent-Disposition: disconnect\nContent-Length: 67\n\n") {
+		t.Fatalf("exit: %q", rest)
+	}
+	var destroyed bool
+	for !destroyed {
+		destroyed = ctl.nextEvent().get("Event-Name") == "CHANNEL_DESTROY"
+	}
+	ci, ok := s.Call(id)
+	if !ok || !ci.Answered || ci.HangupCause != "NORMAL_CLEARING" || ci.DTMF != "1" || len(ci.Speech) != 2 || ci.SIPTermStatus != "" ||
+		ci.Vars["sip_hangup_disposition"] != "send_bye" {
+		t.Fatalf("call info %+v", ci)
+	}
+}
+
+func TestSocketClosedWithoutHangupLeavesChannelParked(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	r := ctl.cmd(fmt.Sprintf("api originate {origination_uuid=parked-1}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	if r.body != "+OK parked-1\n" {
+		t.Fatalf("originate %q", r.body)
+	}
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.nc.Close()
+	time.Sleep(20 * time.Millisecond) // let the simulator notice; correctness does not depend on it
+	if r := ctl.cmd("api uuid_exists parked-1", nil); r.body != "true" {
+		t.Fatalf("exists after socket close: %q", r.body)
+	}
+	ctl.cmd("event plain CHANNEL_HANGUP_COMPLETE", nil)
+	ctl.cmd("api uuid_kill parked-1", nil)
+	if e := ctl.nextEvent(); e.get("Hangup-Cause") != "NORMAL_CLEARING" || e.get("Unique-ID") != "parked-1" {
+		t.Fatalf("%v", e.hdrs)
+	}
+}
+
+func TestUnquotedSocketLosesAsyncFull(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=unq-1}sofia/gateway/gw/13800000007 &socket(%s async full)", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	cb := oc.must()
+	if cb.hdr["Socket-Mode"] != "static" || cb.hdr["Control"] != "single" {
+		t.Fatalf("unquoted socket arg kept its flags: %v %v", cb.hdr["Socket-Mode"], cb.hdr["Control"])
+	}
+	if r := oc.cmd("api status", nil); r.hdr["Reply-Text"] != "-ERR permission denied" {
+		t.Fatalf("api in single control: %v", r.hdr)
+	}
+}
+
+func TestEarlyMediaLegGetsSocketAndAnnouncement(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_HANGUP_COMPLETE CUSTOM waihu::sim_speech", nil)
+	r := ctl.cmd(fmt.Sprintf("api originate {origination_uuid=em-1,ignore_early_media=false}sofia/gateway/gw/13800000004 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	if r.body != "+OK em-1\n" {
+		t.Fatalf("originate on early media: %q", r.body)
+	}
+	oc := ss.accept(t)
+	oc.send("connect")
+	if cb := oc.must(); cb.hdr["Answer-State"] != "early" || cb.hdr["Channel-Call-State"] != "EARLY" {
+		t.Fatalf("connect on early leg %v %v", cb.hdr["Answer-State"], cb.hdr["Channel-Call-State"])
+	}
+	sp := ctl.nextEvent()
+	if sp.get("Event-Subclass") != SpeechSubclass || !strings.Contains(sp.get("Speech-Text"), "关机") {
+		t.Fatalf("announcement %v", sp.hdrs)
+	}
+	hc := ctl.nextEvent()
+	if hc.get("Hangup-Cause") != "NO_USER_RESPONSE" || hc.get("variable_sip_term_status") != "480" || hc.get("variable_endpoint_disposition") != "EARLY MEDIA" {
+		t.Fatalf("hangup %s %s", hc.get("Hangup-Cause"), hc.get("variable_sip_term_status"))
+	}
+}

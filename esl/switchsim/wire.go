@@ -1,0 +1,259 @@
+package switchsim
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// header is one event header. Events keep headers in a slice, not a map,
+// because FreeSWITCH's wire order matters to strict consumers and some
+// headers are legitimately duplicated (CHANNEL_HANGUP_COMPLETE carries
+// Hangup-Cause twice: inbound-answered-plain.jsonl, README fact 4).
+type header struct{ k, v string }
+
+// event is a FreeSWITCH event as built by switch_event.c: ordered headers
+// plus an optional body.
+type event struct {
+	hdrs []header
+	body string
+}
+
+func (e *event) add(k, v string) { e.hdrs = append(e.hdrs, header{k, v}) }
+
+func (e *event) get(k string) string {
+	for _, h := range e.hdrs {
+		if strings.EqualFold(h.k, k) {
+			return h.v
+		}
+	}
+	return ""
+}
+
+func (e *event) name() string { return e.get("Event-Name") }
+
+// urlUnsafe is SWITCH_URL_UNSAFE from src/include/switch_utils.h; together
+// with bytes outside ' '..'~' these are what switch_url_encode_opt
+// (src/switch_utils.c) percent-encodes. Commas, slashes, parentheses and
+// quotes stay literal, as the traces show.
+const urlUnsafe = "\r\n #%&+:;<=>?@[\\]^`{|}\""
+
+// urlEncode encodes a header value the way plain events and the outbound
+// connect block carry it.
+func urlEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// urlDecode undoes urlEncode leniently (switch_url_decode keeps bad escapes).
+func urlDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// plain renders the event body of a text/event-plain message (mod_event_socket.c
+// / switch_event_serialize): URL-encoded "Name: value" lines, a blank line, and
+// for events with a body an inner Content-Length as the last header.
+func (e *event) plain() string {
+	var b strings.Builder
+	for _, h := range e.hdrs {
+		b.WriteString(h.k)
+		b.WriteString(": ")
+		b.WriteString(urlEncode(h.v))
+		b.WriteByte('\n')
+	}
+	if e.body != "" {
+		fmt.Fprintf(&b, "Content-Length: %d\n\n%s", len(e.body), e.body)
+		return b.String()
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// json renders the event as switch_event_serialize_json does (cJSON, compact,
+// raw values, duplicate keys kept, body in "_body" after a string
+// "Content-Length"); no trailing newline (inbound-answered-json.jsonl).
+func (e *event) json() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, h := range e.hdrs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		jsonString(&b, h.k)
+		b.WriteByte(':')
+		jsonString(&b, h.v)
+	}
+	if e.body != "" {
+		b.WriteString(`,"Content-Length":`)
+		jsonString(&b, strconv.Itoa(len(e.body)))
+		b.WriteString(`,"_body":`)
+		jsonString(&b, e.body)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// jsonString escapes like cJSON's print_string_ptr: quote, backslash and
+// control characters only; '/', '<', '&' and UTF-8 stay as they are.
+func jsonString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if c < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+// frame builds one ESL message of the given format: Content-Length first,
+// then Content-Type (README fact 2).
+func (e *event) frame(format string) []byte {
+	var payload, ct string
+	if format == "json" {
+		payload, ct = e.json(), "text/event-json"
+	} else {
+		payload, ct = e.plain(), "text/event-plain"
+	}
+	return []byte(fmt.Sprintf("Content-Length: %d\nContent-Type: %s\n\n%s", len(payload), ct, payload))
+}
+
+// commandReply is mod_event_socket.c's "Content-Type: command/reply\nReply-Text: %s\n\n".
+func commandReply(text string, extra ...string) []byte {
+	var b strings.Builder
+	b.WriteString("Content-Type: command/reply\nReply-Text: ")
+	b.WriteString(text)
+	b.WriteByte('\n')
+	for i := 0; i+1 < len(extra); i += 2 {
+		b.WriteString(extra[i] + ": " + extra[i+1] + "\n")
+	}
+	b.WriteByte('\n')
+	return []byte(b.String())
+}
+
+// apiResponse is the api/response frame (inbound-auth.jsonl).
+func apiResponse(body string) []byte {
+	return []byte(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
+}
+
+// goodbye is the 67-byte notice sent on exit and on a wrong password
+// (inbound-auth.jsonl, README fact 6).
+const goodbye = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+
+func disconnectNotice(extra ...string) []byte {
+	var b strings.Builder
+	b.WriteString("Content-Type: text/disconnect-notice\n")
+	for i := 0; i+1 < len(extra); i += 2 {
+		b.WriteString(extra[i] + ": " + extra[i+1] + "\n")
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\n\n%s", len(goodbye), goodbye)
+	return []byte(b.String())
+}
+
+// request is one command a client sent: the first line, the header lines
+// that follow it (sendmsg, bgapi Job-UUID) and an optional body.
+type request struct {
+	line string
+	hdrs textproto.MIMEHeader
+	body string
+}
+
+// maxCommand bounds a command so a hostile client cannot make the
+// simulator buffer without limit (mod_event_socket reads into a fixed
+// buffer too).
+const maxCommand = 1 << 20
+
+// readRequest reads one command terminated by a blank line, as
+// mod_event_socket.c read_packet does (it accepts LF and CRLF).
+func readRequest(r *bufio.Reader) (*request, error) {
+	req := &request{hdrs: textproto.MIMEHeader{}}
+	total := 0
+	first := true
+	for {
+		line, err := r.ReadString('\n')
+		total += len(line)
+		if total > maxCommand {
+			return nil, fmt.Errorf("command too long")
+		}
+		if err != nil {
+			if err == io.EOF && line != "" {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			if first {
+				continue // stray blank lines between commands are ignored
+			}
+			break
+		}
+		if first {
+			req.line = line
+			first = false
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			req.hdrs.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
+	}
+	if cl := req.hdrs.Get("Content-Length"); cl != "" {
+		n, err := strconv.Atoi(cl)
+		if err != nil || n < 0 || n > maxCommand {
+			return nil, fmt.Errorf("bad Content-Length %q", cl)
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		req.body = string(buf)
+	}
+	return req, nil
+}
