@@ -153,9 +153,11 @@ func (s *Service) finishTx(ctx context.Context, tx *gorm.DB, uuid string, f Fina
 
 // IngestCDR stores a CDR posted by FreeSWITCH once per channel UUID. A
 // duplicate post (FreeSWITCH retrying after a lost answer) changes nothing
-// and reports created=false. When the CDR belongs to an attempt that is not
-// finished — waihu was down or lost the connection when the call ended —
-// the CDR finishes it.
+// and reports created=false. It does not finish the attempt: FreeSWITCH
+// posts the CDR before CHANNEL_HANGUP_COMPLETE (the reporting state comes
+// first, see the traces), while the process following the call is still
+// writing the dialogue's result. FinishFromCDRs finishes the attempts no
+// process finished — waihu was down or lost the node when the call ended.
 func (s *Service) IngestCDR(ctx context.Context, c *store.CDR) (created bool, err error) {
 	ctx = store.AsPlatform(ctx)
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
@@ -194,23 +196,7 @@ func (s *Service) IngestCDR(ctx context.Context, c *store.CDR) (created bool, er
 			tx.Model(c).Update("tenant_id", a.TenantID)
 			c.TenantID = a.TenantID
 		}
-		if a != nil && a.State != store.AttemptFinished {
-			f := Final{
-				Ending:     Ending{Answered: c.AnswerAt != nil, HangupCause: c.HangupCause, SIPStatus: c.SIPTermStatus},
-				AnsweredAt: c.AnswerAt,
-				BillSec:    c.BillSec,
-				RecordPath: c.RecordPath,
-			}
-			if c.EndAt != nil {
-				f.EndedAt = *c.EndAt
-			}
-			if _, err := s.finishTx(ctx, tx, a.UUID, f); err != nil {
-				return err
-			}
-			if err := tx.Where("id = ?", a.ID).Take(a).Error; err != nil {
-				return err
-			}
-		} else if a != nil && c.BillSec > 0 && a.BillSec != c.BillSec {
+		if a != nil && c.BillSec > 0 && a.BillSec != c.BillSec {
 			// FreeSWITCH's billsec is the one billed: it counts from the
 			// 200 OK, waihu's own clock only approximates it.
 			if err := tx.Model(&store.CallAttempt{}).Where("id = ?", a.ID).Update("bill_sec", c.BillSec).Error; err != nil {
@@ -232,4 +218,43 @@ func (s *Service) IngestCDR(ctx context.Context, c *store.CDR) (created bool, er
 		return false, err
 	}
 	return true, nil
+}
+
+// FinishFromCDRs finishes attempts still open whose CDR arrived before
+// cutoff: the calls that ended while no waihu process followed them. It
+// returns how many it finished.
+func (s *Service) FinishFromCDRs(ctx context.Context, cutoff time.Time) (int, error) {
+	ctx = store.AsPlatform(ctx)
+	var rows []store.CDR
+	err := s.db.With(ctx).Table("cdrs").Select("cdrs.*").
+		Joins("JOIN call_attempts a ON a.uuid = cdrs.uuid OR (cdrs.attempt_uuid <> '' AND a.uuid = cdrs.attempt_uuid)").
+		Where("a.state <> ? AND cdrs.received_at < ?", store.AttemptFinished, cutoff).
+		Limit(500).Find(&rows).Error
+	if err != nil {
+		return 0, fmt.Errorf("find CDRs of open attempts: %w", err)
+	}
+	n := 0
+	for _, c := range rows {
+		key := c.AttemptUUID
+		if key == "" {
+			key = c.UUID
+		}
+		f := Final{
+			Ending:     Ending{Answered: c.AnswerAt != nil, HangupCause: c.HangupCause, SIPStatus: c.SIPTermStatus},
+			AnsweredAt: c.AnswerAt,
+			BillSec:    c.BillSec,
+			RecordPath: c.RecordPath,
+		}
+		if c.EndAt != nil {
+			f.EndedAt = *c.EndAt
+		}
+		done, err := s.Finish(ctx, key, f)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
 }
