@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,7 +155,7 @@ func TestClientReplyTimeout(t *testing.T) {
 		}
 		return base(c, cmd)
 	}
-	c := dialFake(t, f, ClientOptions{ReplyTimeout: 200 * time.Millisecond})
+	c := dialFake(t, f, ClientOptions{ReplyTimeout: time.Second})
 	slow, _ := Raw("eval slow")
 	_, err := c.API(context.Background(), slow)
 	if !errors.Is(err, ErrReplyTimeout) || !errors.Is(err, ErrOutcomeUnknown) {
@@ -307,10 +308,11 @@ func TestClientMailboxOrder(t *testing.T) {
 	if _, err := mb.Next(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("%v", err)
 	}
-	var d dto.Metric
-	if err := m.EventLag.Write(&d); err != nil || d.GetHistogram().GetSampleCount() < uint64(len(names)+1) {
-		t.Fatalf("lag histogram samples %d %v", d.GetHistogram().GetSampleCount(), err)
-	}
+	// the pump observes right after the hand-over, so wait for it
+	waitFor(t, "lag samples", func() bool {
+		var d dto.Metric
+		return m.EventLag.Write(&d) == nil && d.GetHistogram().GetSampleCount() >= uint64(len(names)+1)
+	})
 }
 
 func counterValue(c prometheus.Counter) float64 {
@@ -319,4 +321,39 @@ func counterValue(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return d.GetCounter().GetValue()
+}
+
+// TestClientJSONFormatAndFilters: `event json …` is sent and JSON events
+// (arrays, duplicate keys, _body) are parsed by our parser; filters are
+// applied in order after the subscription.
+func TestClientJSONFormatAndFilters(t *testing.T) {
+	f := newFakeFS(t)
+	c := dialFake(t, f, ClientOptions{Format: "json", Events: []string{"CHANNEL_HANGUP_COMPLETE"},
+		Filters: []Filter{{"Event-Name", "CHANNEL_HANGUP_COMPLETE"}, {"variable_waihu_node", "3"}}})
+	subs, _ := f.last().subs.Load().(string)
+	if subs != "event json CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB" {
+		t.Fatalf("%q", subs)
+	}
+	if got := f.last().filters(); !slices.Equal(got, []string{"filter Event-Name CHANNEL_HANGUP_COMPLETE", "filter variable_waihu_node 3"}) {
+		t.Fatalf("filters %q", got)
+	}
+	mb := c.Watch("j-1")
+	js := `{"Event-Name":"CHANNEL_HANGUP_COMPLETE","Unique-ID":"j-1","Hangup-Cause":"USER_BUSY","Answer-State":"hangup","Hangup-Cause":"USER_BUSY","variable_sip_term_status":"486","Arr":["x","y"],"_body":""}`
+	f.last().write("Content-Length: " + strconv.Itoa(len(js)) + "\nContent-Type: text/event-json\n\n" + js)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e, err := mb.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := e.AsHangup()
+	if !ok || h.Cause != "USER_BUSY" || h.SIPTermStatus != "486" || len(e.GetAll("Hangup-Cause")) != 2 || len(e.GetAll("Arr")) != 2 {
+		t.Fatalf("%+v", h)
+	}
+	if _, err := Dial(ctx, f.Addr(), f.password, ClientOptions{Format: "xml"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("xml format: %v", err)
+	}
+	if _, err := Dial(ctx, f.Addr(), f.password, ClientOptions{Filters: []Filter{{"Unique-ID", "x\nexit"}}}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("filter injection: %v", err)
+	}
 }
