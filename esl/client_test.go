@@ -357,3 +357,57 @@ func TestClientJSONFormatAndFilters(t *testing.T) {
 		t.Fatalf("filter injection: %v", err)
 	}
 }
+
+// TestClientCallerGivesUp: a caller whose context ends mid-command gets
+// ErrOutcomeUnknown; the connection stays up, the late reply is swallowed,
+// and the next command gets its own answer.
+func TestClientCallerGivesUp(t *testing.T) {
+	f := newFakeFS(t)
+	release := make(chan struct{})
+	base := f.api
+	f.api = func(c *fakeConn, cmd string) (string, bool) {
+		if cmd == "eval slow" {
+			go func() {
+				<-release
+				c.write("Content-Type: api/response\nContent-Length: 5\n\nstale")
+			}()
+			return "", false
+		}
+		return base(c, cmd)
+	}
+	c := dialFake(t, f, ClientOptions{ReplyTimeout: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	slow, _ := Raw("eval slow")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.API(ctx, slow)
+		errc <- err
+	}()
+	waitFor(t, "slow command in flight", func() bool { return c.pending.Load() == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v", err)
+	}
+	type res struct {
+		body string
+		err  error
+	}
+	nextc := make(chan res, 1)
+	go func() {
+		next, _ := Raw("eval next")
+		b, err := c.API(context.Background(), next)
+		nextc <- res{b, err}
+	}()
+	close(release)
+	r := <-nextc
+	if r.err != nil || r.body != "next" {
+		t.Fatalf("%q %v", r.body, r.err)
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection closed: %v", c.Err())
+	}
+	// an already-cancelled context never sends
+	if _, err := c.API(ctx, Status()); !errors.Is(err, ErrNotSent) {
+		t.Fatalf("%v", err)
+	}
+}
