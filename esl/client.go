@@ -171,7 +171,9 @@ func Dial(ctx context.Context, addr, password string, o ClientOptions) (*Client,
 		hasJob = hasJob || ev == EvBackgroundJob || ev == "ALL"
 	}
 	if !hasJob {
-		events = append(events, EvBackgroundJob)
+		// First, not last: mod_event_socket.c reads every token after
+		// CUSTOM as a custom subclass name.
+		events = append([]string{EvBackgroundJob}, events...)
 	}
 	for _, f := range o.Filters {
 		if err := checkToken("filter header", f.Header, "_-", 64); err != nil {

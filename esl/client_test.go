@@ -331,7 +331,7 @@ func TestClientJSONFormatAndFilters(t *testing.T) {
 	c := dialFake(t, f, ClientOptions{Format: "json", Events: []string{"CHANNEL_HANGUP_COMPLETE"},
 		Filters: []Filter{{"Event-Name", "CHANNEL_HANGUP_COMPLETE"}, {"variable_waihu_node", "3"}}})
 	subs, _ := f.last().subs.Load().(string)
-	if subs != "event json CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB" {
+	if subs != "event json BACKGROUND_JOB CHANNEL_HANGUP_COMPLETE" {
 		t.Fatalf("%q", subs)
 	}
 	if got := f.last().filters(); !slices.Equal(got, []string{"filter Event-Name CHANNEL_HANGUP_COMPLETE", "filter variable_waihu_node 3"}) {
@@ -409,5 +409,18 @@ func TestClientCallerGivesUp(t *testing.T) {
 	// an already-cancelled context never sends
 	if _, err := c.API(ctx, Status()); !errors.Is(err, ErrNotSent) {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestClientSubscriptionWithCustom(t *testing.T) {
+	f := newFakeFS(t)
+	dialFake(t, f, ClientOptions{Events: []string{"CHANNEL_ANSWER", "CUSTOM", "mod_audio_stream::json"}})
+	if s, _ := f.last().subs.Load().(string); s != "event plain BACKGROUND_JOB CHANNEL_ANSWER CUSTOM mod_audio_stream::json" {
+		t.Fatalf("%q", s)
+	}
+	dialFake(t, f, ClientOptions{})
+	s, _ := f.last().subs.Load().(string)
+	if !strings.HasPrefix(s, "event plain CHANNEL_OUTGOING ") || strings.Index(s, "BACKGROUND_JOB") > strings.Index(s, "CUSTOM") {
+		t.Fatalf("%q", s)
 	}
 }

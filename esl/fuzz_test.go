@@ -153,7 +153,7 @@ func FuzzClientStream(f *testing.F) {
 	}
 	fs := newFakeFS(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Dial(context.Background(), fs.Addr(), fs.password, ClientOptions{ReplyTimeout: time.Second})
+		c, err := Dial(context.Background(), fs.Addr(), fs.password, ClientOptions{ReplyTimeout: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func FuzzClientStream(f *testing.F) {
 		select {
 		case <-mb.C():
 		case <-c.Done():
-		case <-time.After(time.Second):
+		case <-time.After(100 * time.Millisecond):
 			// the fuzz data may announce a large Content-Length the stream
 			// never fills; then the client is waiting for bytes, correctly
 		}

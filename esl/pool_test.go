@@ -67,7 +67,7 @@ func TestPoolReconnectResubscribeAndHealth(t *testing.T) {
 	first.c.Close()
 	waitFor(t, "redial", func() bool { return f.dials.Load() >= 2 && up() && f.last() != first })
 	waitFor(t, "resubscribed", func() bool { s, _ := f.last().subs.Load().(string); return s != "" })
-	if s, _ := f.last().subs.Load().(string); !strings.Contains(s, "CHANNEL_ANSWER HEARTBEAT BACKGROUND_JOB") {
+	if s, _ := f.last().subs.Load().(string); !strings.Contains(s, "BACKGROUND_JOB CHANNEL_ANSWER HEARTBEAT") {
 		t.Fatalf("resubscription %q", s)
 	}
 	h, _ = p.Health(7)
