@@ -144,7 +144,7 @@ type Client struct {
 	coreUUID  atomic.Pointer[string]
 
 	firehoseOnce sync.Once
-	firehose     *Mailbox
+	firehose     atomic.Pointer[Mailbox]
 
 	done    chan struct{}
 	errOnce sync.Once
@@ -492,8 +492,8 @@ func (c *Client) deliver(e *Event) {
 	if c.o.OnEvent != nil {
 		c.o.OnEvent(e)
 	}
-	if c.firehose != nil {
-		c.firehose.push(e)
+	if fh := c.firehose.Load(); fh != nil {
+		fh.push(e)
 	}
 }
 
@@ -512,8 +512,8 @@ func (c *Client) fail(err error) {
 		if c.owned {
 			c.router.failJobs(fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 		}
-		if c.firehose != nil {
-			c.firehose.close(err)
+		if fh := c.firehose.Load(); fh != nil {
+			fh.close(err)
 		}
 	})
 }
@@ -556,9 +556,13 @@ func (c *Client) CoreUUID() string {
 // mailbox up to DefaultMailboxLimit). Enabled on first call.
 func (c *Client) Events() <-chan *Event {
 	c.firehoseOnce.Do(func() {
-		c.firehose = newMailbox("*", DefaultMailboxLimit*4, c.o.Metrics)
+		fh := newMailbox("*", DefaultMailboxLimit*4, c.o.Metrics)
+		c.firehose.Store(fh)
+		if c.Err() != nil {
+			fh.close(c.Err())
+		}
 	})
-	return c.firehose.C()
+	return c.firehose.Load().C()
 }
 
 // Watch opens the ordered mailbox of one call (see Router.Watch).
