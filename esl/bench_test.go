@@ -2,8 +2,12 @@ package esl
 
 import (
 	"context"
+	"io"
+	"net"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // traceFrame returns the first frame of a trace whose event is name.
@@ -126,5 +130,59 @@ func BenchmarkBgAPIRoundTrip(b *testing.B) {
 		if _, err := j.Wait(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkOutboundSessionMemory holds b.N concurrent outbound sessions,
+// each connected with the recorded CHANNEL_DATA block (~7.6 KB, 170+
+// headers), and reports the Go heap and goroutines per session. The far
+// ends are in this process too (a net.Conn each), so the figure is an upper
+// bound for waihu's side.
+func BenchmarkOutboundSessionMemory(b *testing.B) {
+	lines := loadTrace(b, "outbound-session.jsonl")
+	var connectBlock string
+	for _, l := range lines {
+		if l.Dir == "recv" {
+			connectBlock = l.Raw
+			break
+		}
+	}
+	srv := NewOutboundServer(OutboundOptions{LeaveParked: true})
+	defer srv.Close()
+	ln, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(ln, func(ctx context.Context, s *OutboundSession) { <-ctx.Done() })
+	n := max(b.N, 200)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	g0 := runtime.NumGoroutine()
+	conns := make([]net.Conn, 0, n)
+	buf := make([]byte, 64)
+	b.ResetTimer()
+	for range n {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadAtLeast(c, buf, len("connect\n\n")); err != nil {
+			b.Fatal(err)
+		}
+		io.WriteString(c, connectBlock)
+		conns = append(conns, c)
+	}
+	for srv.Active() < n {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heapB/session")
+	b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(n), "stackB/session")
+	b.ReportMetric(float64(runtime.NumGoroutine()-g0)/float64(n), "goroutines/session")
+	for _, c := range conns {
+		c.Close()
 	}
 }

@@ -144,7 +144,7 @@ type Client struct {
 	coreUUID  atomic.Pointer[string]
 
 	firehoseOnce sync.Once
-	firehose     *Mailbox
+	firehose     atomic.Pointer[Mailbox]
 
 	done    chan struct{}
 	errOnce sync.Once
@@ -171,7 +171,9 @@ func Dial(ctx context.Context, addr, password string, o ClientOptions) (*Client,
 		hasJob = hasJob || ev == EvBackgroundJob || ev == "ALL"
 	}
 	if !hasJob {
-		events = append(events, EvBackgroundJob)
+		// First, not last: mod_event_socket.c reads every token after
+		// CUSTOM as a custom subclass name.
+		events = append([]string{EvBackgroundJob}, events...)
 	}
 	for _, f := range o.Filters {
 		if err := checkToken("filter header", f.Header, "_-", 64); err != nil {
@@ -490,8 +492,8 @@ func (c *Client) deliver(e *Event) {
 	if c.o.OnEvent != nil {
 		c.o.OnEvent(e)
 	}
-	if c.firehose != nil {
-		c.firehose.push(e)
+	if fh := c.firehose.Load(); fh != nil {
+		fh.push(e)
 	}
 }
 
@@ -510,8 +512,8 @@ func (c *Client) fail(err error) {
 		if c.owned {
 			c.router.failJobs(fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 		}
-		if c.firehose != nil {
-			c.firehose.close(err)
+		if fh := c.firehose.Load(); fh != nil {
+			fh.close(err)
 		}
 	})
 }
@@ -554,9 +556,13 @@ func (c *Client) CoreUUID() string {
 // mailbox up to DefaultMailboxLimit). Enabled on first call.
 func (c *Client) Events() <-chan *Event {
 	c.firehoseOnce.Do(func() {
-		c.firehose = newMailbox("*", DefaultMailboxLimit*4, c.o.Metrics)
+		fh := newMailbox("*", DefaultMailboxLimit*4, c.o.Metrics)
+		c.firehose.Store(fh)
+		if c.Err() != nil {
+			fh.close(c.Err())
+		}
 	})
-	return c.firehose.C()
+	return c.firehose.Load().C()
 }
 
 // Watch opens the ordered mailbox of one call (see Router.Watch).
@@ -569,9 +575,11 @@ func (c *Client) Unwatch(uuid string) { c.router.Unwatch(uuid) }
 func (c *Client) Router() *Router { return c.router }
 
 // send writes one command through go-eventsocket and waits for its reply.
-// At most one command is in flight; a reply that does not come in time, or
-// a caller that gives up while its command is in flight, closes the
-// connection (a late reply must never answer the next command).
+// At most one command is in flight (replies match by order only). A caller
+// whose ctx ends while its command is in flight gets ErrOutcomeUnknown at
+// once; the reply is still awaited in the background (holding the slot) and
+// thrown away, so it can never answer the next command. A reply that does
+// not come within ReplyTimeout closes the connection, never reused.
 func (c *Client) send(ctx context.Context, kind, text string) (*eventsocket.Event, error) {
 	select {
 	case c.sem <- struct{}{}:
@@ -584,42 +592,64 @@ func (c *Client) send(ctx context.Context, kind, text string) (*eventsocket.Even
 		<-c.sem
 		return nil, errors.Join(ErrNotSent, err)
 	}
+	if err := ctx.Err(); err != nil {
+		<-c.sem
+		return nil, errors.Join(ErrNotSent, err)
+	}
 	start := time.Now()
 	c.pending.Add(1)
-	type result struct {
-		ev  *eventsocket.Event
-		err error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan libResult, 1)
 	go func() {
 		ev, err := c.lib.Send(text)
-		ch <- result{ev, err}
+		ch <- libResult{ev, err}
 	}()
 	timer := time.NewTimer(c.o.ReplyTimeout)
-	defer timer.Stop()
 	select {
 	case r := <-ch:
+		timer.Stop()
 		<-c.sem
 		c.o.Metrics.command(kind, time.Since(start))
-		if r.err != nil {
-			if c.Err() != nil {
-				return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, c.Err())
-			}
-			// go-eventsocket reports "-ERR x" replies as errors carrying x.
-			return nil, &CommandError{Command: text, Reply: "-ERR " + r.err.Error(), Reason: strings.TrimSpace(r.err.Error())}
-		}
-		return r.ev, nil
+		return c.result(text, r)
 	case <-timer.C:
-		c.o.Metrics.replyTimeout()
-		c.o.Log.Warn("esl: reply timeout, closing connection", "addr", c.addr, "command", truncate(text, 60))
-		c.fail(ErrReplyTimeout)
+		c.timedOut(text)
 		return nil, fmt.Errorf("%w: %w", ErrReplyTimeout, ErrOutcomeUnknown)
 	case <-ctx.Done():
-		c.fail(fmt.Errorf("caller gave up waiting for a reply: %w", ctx.Err()))
+		go func() {
+			select {
+			case <-ch:
+				timer.Stop()
+				<-c.sem
+			case <-timer.C:
+				c.timedOut(text)
+			}
+		}()
 		return nil, errors.Join(ctx.Err(), ErrOutcomeUnknown)
 	case <-c.done:
+		timer.Stop()
 		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, c.err)
 	}
+}
+
+type libResult struct {
+	ev  *eventsocket.Event
+	err error
+}
+
+func (c *Client) timedOut(text string) {
+	c.o.Metrics.replyTimeout()
+	c.o.Log.Warn("esl: reply timeout, closing connection", "addr", c.addr, "command", truncate(text, 60))
+	c.fail(ErrReplyTimeout)
+}
+
+func (c *Client) result(text string, r libResult) (*eventsocket.Event, error) {
+	if r.err != nil {
+		if err := c.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		// go-eventsocket reports "-ERR x" replies as errors carrying x.
+		return nil, &CommandError{Command: text, Reply: "-ERR " + r.err.Error(), Reason: strings.TrimSpace(r.err.Error())}
+	}
+	return r.ev, nil
 }
 
 // simple sends a connection command and requires +OK.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,7 +155,7 @@ func TestClientReplyTimeout(t *testing.T) {
 		}
 		return base(c, cmd)
 	}
-	c := dialFake(t, f, ClientOptions{ReplyTimeout: 200 * time.Millisecond})
+	c := dialFake(t, f, ClientOptions{ReplyTimeout: time.Second})
 	slow, _ := Raw("eval slow")
 	_, err := c.API(context.Background(), slow)
 	if !errors.Is(err, ErrReplyTimeout) || !errors.Is(err, ErrOutcomeUnknown) {
@@ -307,10 +308,11 @@ func TestClientMailboxOrder(t *testing.T) {
 	if _, err := mb.Next(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("%v", err)
 	}
-	var d dto.Metric
-	if err := m.EventLag.Write(&d); err != nil || d.GetHistogram().GetSampleCount() < uint64(len(names)+1) {
-		t.Fatalf("lag histogram samples %d %v", d.GetHistogram().GetSampleCount(), err)
-	}
+	// the pump observes right after the hand-over, so wait for it
+	waitFor(t, "lag samples", func() bool {
+		var d dto.Metric
+		return m.EventLag.Write(&d) == nil && d.GetHistogram().GetSampleCount() >= uint64(len(names)+1)
+	})
 }
 
 func counterValue(c prometheus.Counter) float64 {
@@ -319,4 +321,106 @@ func counterValue(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return d.GetCounter().GetValue()
+}
+
+// TestClientJSONFormatAndFilters: `event json …` is sent and JSON events
+// (arrays, duplicate keys, _body) are parsed by our parser; filters are
+// applied in order after the subscription.
+func TestClientJSONFormatAndFilters(t *testing.T) {
+	f := newFakeFS(t)
+	c := dialFake(t, f, ClientOptions{Format: "json", Events: []string{"CHANNEL_HANGUP_COMPLETE"},
+		Filters: []Filter{{"Event-Name", "CHANNEL_HANGUP_COMPLETE"}, {"variable_waihu_node", "3"}}})
+	subs, _ := f.last().subs.Load().(string)
+	if subs != "event json BACKGROUND_JOB CHANNEL_HANGUP_COMPLETE" {
+		t.Fatalf("%q", subs)
+	}
+	if got := f.last().filters(); !slices.Equal(got, []string{"filter Event-Name CHANNEL_HANGUP_COMPLETE", "filter variable_waihu_node 3"}) {
+		t.Fatalf("filters %q", got)
+	}
+	mb := c.Watch("j-1")
+	js := `{"Event-Name":"CHANNEL_HANGUP_COMPLETE","Unique-ID":"j-1","Hangup-Cause":"USER_BUSY","Answer-State":"hangup","Hangup-Cause":"USER_BUSY","variable_sip_term_status":"486","Arr":["x","y"],"_body":""}`
+	f.last().write("Content-Length: " + strconv.Itoa(len(js)) + "\nContent-Type: text/event-json\n\n" + js)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e, err := mb.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := e.AsHangup()
+	if !ok || h.Cause != "USER_BUSY" || h.SIPTermStatus != "486" || len(e.GetAll("Hangup-Cause")) != 2 || len(e.GetAll("Arr")) != 2 {
+		t.Fatalf("%+v", h)
+	}
+	if _, err := Dial(ctx, f.Addr(), f.password, ClientOptions{Format: "xml"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("xml format: %v", err)
+	}
+	if _, err := Dial(ctx, f.Addr(), f.password, ClientOptions{Filters: []Filter{{"Unique-ID", "x\nexit"}}}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("filter injection: %v", err)
+	}
+}
+
+// TestClientCallerGivesUp: a caller whose context ends mid-command gets
+// ErrOutcomeUnknown; the connection stays up, the late reply is swallowed,
+// and the next command gets its own answer.
+func TestClientCallerGivesUp(t *testing.T) {
+	f := newFakeFS(t)
+	release := make(chan struct{})
+	base := f.api
+	f.api = func(c *fakeConn, cmd string) (string, bool) {
+		if cmd == "eval slow" {
+			go func() {
+				<-release
+				c.write("Content-Type: api/response\nContent-Length: 5\n\nstale")
+			}()
+			return "", false
+		}
+		return base(c, cmd)
+	}
+	c := dialFake(t, f, ClientOptions{ReplyTimeout: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	slow, _ := Raw("eval slow")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.API(ctx, slow)
+		errc <- err
+	}()
+	waitFor(t, "slow command in flight", func() bool { return c.pending.Load() == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v", err)
+	}
+	type res struct {
+		body string
+		err  error
+	}
+	nextc := make(chan res, 1)
+	go func() {
+		next, _ := Raw("eval next")
+		b, err := c.API(context.Background(), next)
+		nextc <- res{b, err}
+	}()
+	close(release)
+	r := <-nextc
+	if r.err != nil || r.body != "next" {
+		t.Fatalf("%q %v", r.body, r.err)
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection closed: %v", c.Err())
+	}
+	// an already-cancelled context never sends
+	if _, err := c.API(ctx, Status()); !errors.Is(err, ErrNotSent) {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestClientSubscriptionWithCustom(t *testing.T) {
+	f := newFakeFS(t)
+	dialFake(t, f, ClientOptions{Events: []string{"CHANNEL_ANSWER", "CUSTOM", "mod_audio_stream::json"}})
+	if s, _ := f.last().subs.Load().(string); s != "event plain BACKGROUND_JOB CHANNEL_ANSWER CUSTOM mod_audio_stream::json" {
+		t.Fatalf("%q", s)
+	}
+	dialFake(t, f, ClientOptions{})
+	s, _ := f.last().subs.Load().(string)
+	if !strings.HasPrefix(s, "event plain CHANNEL_OUTGOING ") || strings.Index(s, "BACKGROUND_JOB") > strings.Index(s, "CUSTOM") {
+		t.Fatalf("%q", s)
+	}
 }

@@ -153,7 +153,7 @@ func FuzzClientStream(f *testing.F) {
 	}
 	fs := newFakeFS(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Dial(context.Background(), fs.Addr(), fs.password, ClientOptions{ReplyTimeout: time.Second})
+		c, err := Dial(context.Background(), fs.Addr(), fs.password, ClientOptions{ReplyTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,12 +164,14 @@ func FuzzClientStream(f *testing.F) {
 		// Replies in the fuzz data may be consumed by this command; it must
 		// still return (with some answer or error), never hang or crash.
 		cmd, _ := Raw("eval after")
-		_, _ = c.API(context.Background(), cmd)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, _ = c.API(ctx, cmd)
+		cancel()
 		fc.write("\n\n" + chanEvent("CHANNEL_ANSWER", "sentinel-1"))
 		select {
 		case <-mb.C():
 		case <-c.Done():
-		case <-time.After(time.Second):
+		case <-time.After(100 * time.Millisecond):
 			// the fuzz data may announce a large Content-Length the stream
 			// never fills; then the client is waiting for bytes, correctly
 		}

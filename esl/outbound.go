@@ -433,8 +433,11 @@ func (s *OutboundSession) completeExec(e *Event) {
 	}
 }
 
-// command writes one message and waits for its reply. Anything but a reply
-// in time closes the session.
+// command writes one message and waits for its reply. Replies are queued in
+// command order, so a caller giving up does not disturb later commands; a
+// reply that does not come within ReplyTimeout closes the session (call
+// control should then uuid_kill the channel over the inbound pool, since a
+// socket closed without hangup leaves it parked).
 func (s *OutboundSession) command(ctx context.Context, kind string, msg []byte, before func()) (*Frame, error) {
 	ch := make(chan outReply, 1)
 	s.wmu.Lock()
@@ -457,9 +460,9 @@ func (s *OutboundSession) command(ctx context.Context, kind string, msg []byte, 
 		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	timer := time.NewTimer(s.o.ReplyTimeout)
-	defer timer.Stop()
 	select {
 	case r := <-ch:
+		timer.Stop()
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -470,7 +473,19 @@ func (s *OutboundSession) command(ctx context.Context, kind string, msg []byte, 
 		s.fail(ErrReplyTimeout)
 		return nil, fmt.Errorf("%w: %w", ErrReplyTimeout, ErrOutcomeUnknown)
 	case <-ctx.Done():
-		s.fail(fmt.Errorf("caller gave up waiting for a reply: %w", ctx.Err()))
+		// The reply queue stays in order without us: the reader hands the
+		// late reply to ch (buffered) and moves on. Closing the socket here
+		// would leave the channel parked. Only a reply that never comes
+		// closes the session.
+		go func() {
+			select {
+			case <-ch:
+				timer.Stop()
+			case <-timer.C:
+				s.o.Metrics.replyTimeout()
+				s.fail(ErrReplyTimeout)
+			}
+		}()
 		return nil, errors.Join(ctx.Err(), ErrOutcomeUnknown)
 	}
 }

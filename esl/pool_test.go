@@ -67,7 +67,7 @@ func TestPoolReconnectResubscribeAndHealth(t *testing.T) {
 	first.c.Close()
 	waitFor(t, "redial", func() bool { return f.dials.Load() >= 2 && up() && f.last() != first })
 	waitFor(t, "resubscribed", func() bool { s, _ := f.last().subs.Load().(string); return s != "" })
-	if s, _ := f.last().subs.Load().(string); !strings.Contains(s, "CHANNEL_ANSWER HEARTBEAT BACKGROUND_JOB") {
+	if s, _ := f.last().subs.Load().(string); !strings.Contains(s, "BACKGROUND_JOB CHANNEL_ANSWER HEARTBEAT") {
 		t.Fatalf("resubscription %q", s)
 	}
 	h, _ = p.Health(7)
@@ -114,7 +114,7 @@ func TestPoolReplyTimeoutRedials(t *testing.T) {
 		}
 		return base(c, cmd)
 	}
-	p := NewPool(PoolOptions{MinBackoff: 10 * time.Millisecond, ProbeInterval: -1, Client: ClientOptions{ReplyTimeout: 150 * time.Millisecond}})
+	p := NewPool(PoolOptions{MinBackoff: 10 * time.Millisecond, ProbeInterval: -1, Client: ClientOptions{ReplyTimeout: 2 * time.Second}})
 	defer p.Close()
 	if err := p.Add(1, f.Addr(), f.password); err != nil {
 		t.Fatal(err)
@@ -149,5 +149,40 @@ func TestPoolBackoffWhileDown(t *testing.T) {
 	waitFor(t, "several attempts", func() bool { h, _ := p.Health(3); return h.Reconnects >= 3 && h.LastError != "" })
 	if _, err := p.Client(3); !errors.Is(err, ErrNodeDown) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestPoolJobSurvivesReconnect: FreeSWITCH fires BACKGROUND_JOB to every
+// subscriber, so a job whose connection dropped can complete on the
+// redialed one; the node's router keeps the waiter.
+func TestPoolJobSurvivesReconnect(t *testing.T) {
+	f := newFakeFS(t)
+	base := f.bg
+	f.bg = func(c *fakeConn, cmd string) string {
+		if cmd == "eval later" {
+			return ""
+		}
+		return base(c, cmd)
+	}
+	p := NewPool(PoolOptions{MinBackoff: 10 * time.Millisecond, ProbeInterval: -1})
+	defer p.Close()
+	if err := p.Add(2, f.Addr(), f.password); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "up", func() bool { h, _ := p.Health(2); return h.Up })
+	cmd, _ := Raw("eval later")
+	j, err := p.BgAPI(context.Background(), 2, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.last()
+	first.c.Close()
+	waitFor(t, "redial", func() bool { h, _ := p.Health(2); return h.Up && f.last() != first })
+	waitFor(t, "resubscribed", func() bool { s, _ := f.last().subs.Load().(string); return s != "" })
+	f.last().write(plainEvent([]Header{{"Event-Name", "BACKGROUND_JOB"}, {"Job-UUID", j.ID}}, "+OK done\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if body, err := j.Wait(ctx); err != nil || body != "+OK done\n" {
+		t.Fatalf("%q %v", body, err)
 	}
 }
