@@ -729,6 +729,7 @@ func (c *call) finish() {
 	c.addTimingVars(now)
 	c.mu.Unlock()
 	c.fireChannel("CHANNEL_STATE", "switch_core_state_machine.c", "switch_core_session_run", 612)
+	c.writeSessionRecording()
 	// mod_xml_cdr posts in the reporting state, before HANGUP_COMPLETE
 	// (README fact 19: a retry delays HANGUP_COMPLETE).
 	c.postCDR()
@@ -886,4 +887,30 @@ func (c *call) showRow() map[string]string {
 		"read_bit_rate": "64000", "write_codec": "PCMU", "write_rate": "8000", "write_bit_rate": "64000",
 		"hostname": c.sim.opts.Hostname, "callstate": c.callState, "callee_num": cid, "callee_direction": "RECV",
 		"call_uuid": c.uuid, "initial_cid_num": cid, "initial_dest": c.number, "initial_context": "default"}
+}
+
+// writeSessionRecording closes a record_session media bug at hangup: a
+// silent WAV of the recorded span, stereo when RECORD_STEREO=true (robot
+// and callee on separate channels in a real FS), if the directory exists.
+func (c *call) writeSessionRecording() {
+	c.mu.Lock()
+	path := getVar(c.vars, "record_session_path")
+	stereo := strings.EqualFold(getVar(c.vars, "RECORD_STEREO"), "true")
+	from := c.answeredAt
+	if from.IsZero() {
+		from = c.mediaAt
+	}
+	to := c.hungupAt
+	c.mu.Unlock()
+	if path == "" || from.IsZero() {
+		return
+	}
+	ch := 1
+	if stereo {
+		ch = 2
+	}
+	ms := int(float64(to.Sub(from).Milliseconds()) / c.sim.opts.TimeScale)
+	writeSilentWAV(path, ms, ch)
+	c.setVar("record_seconds", strconv.Itoa(ms/1000))
+	c.setVar("record_ms", strconv.Itoa(ms))
 }

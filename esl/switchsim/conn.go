@@ -38,6 +38,7 @@ type conn struct {
 	call     *call
 	myevents bool
 	linger   bool
+	lingerS  int      // seconds; 0 = until the client closes
 	backlog  []*event // channel events fired before myevents (FS queues them on the session)
 }
 

@@ -256,13 +256,25 @@ func (s *Sim) sendmsg(c *conn, req *request, arg string) {
 // the disconnect notice and close.
 func (sc *conn) afterHangup(c *call) {
 	sc.mu.Lock()
-	linger := sc.linger
+	linger, secs := sc.linger, sc.lingerS
 	sc.mu.Unlock()
 	if linger {
+		lt := "-1"
+		if secs > 0 {
+			lt = strconv.Itoa(secs)
+		}
 		sc.send([]byte("Content-Type: text/disconnect-notice\nControlled-Session-UUID: " + c.uuid +
-			"\nContent-Disposition: linger\nChannel-Name: " + c.channelName() + "\nLinger-Time: -1\nContent-Length: 0\n\n"))
-		<-sc.writerDone
-		return
+			"\nContent-Disposition: linger\nChannel-Name: " + c.channelName() + "\nLinger-Time: " + lt + "\nContent-Length: 0\n\n"))
+		if secs <= 0 {
+			<-sc.writerDone
+			return
+		}
+		// "linger N": FS closes the socket N seconds after hangup.
+		select {
+		case <-sc.writerDone:
+			return
+		case <-time.After(time.Duration(secs) * time.Second):
+		}
 	}
 	sc.closeAfterFlush(disconnectNotice("Controlled-Session-UUID", c.uuid, "Content-Disposition", "disconnect"))
 	<-sc.writerDone

@@ -20,6 +20,9 @@ type header struct{ k, v string }
 type event struct {
 	hdrs []header
 	body string
+	// frames caches the rendered message per format: fire renders an
+	// event once however many listeners receive it.
+	frames map[string][]byte
 }
 
 func (e *event) add(k, v string) { e.hdrs = append(e.hdrs, header{k, v}) }
@@ -156,6 +159,18 @@ func jsonString(b *strings.Builder, s string) {
 // frame builds one ESL message of the given format: Content-Length first,
 // then Content-Type (README fact 2).
 func (e *event) frame(format string) []byte {
+	if b, ok := e.frames[format]; ok {
+		return b
+	}
+	b := e.render(format)
+	if e.frames == nil {
+		e.frames = map[string][]byte{}
+	}
+	e.frames[format] = b
+	return b
+}
+
+func (e *event) render(format string) []byte {
 	var payload, ct string
 	if format == "json" {
 		payload, ct = e.json(), "text/event-json"
