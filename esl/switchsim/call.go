@@ -79,7 +79,10 @@ type call struct {
 	streams     map[string]*audioStreamState
 	talkStarted time.Time
 	talkUntil   time.Time
-	flipped     bool // switch_channel_flip_cid ran at answer
+	talkFrom    time.Time
+	talkPCM     []int16 // the utterance's clip as 8 kHz mono samples, if readable
+	playing     bool    // a robot prompt is playing (the write leg has audio)
+	flipped     bool    // switch_channel_flip_cid ran at answer
 	hitDialplan bool
 }
 
@@ -602,11 +605,9 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 	}
 	go func() {
 		ms := utteranceMs(ann.Text, ann.Clip, ann.DurationMs)
-		began := time.Now()
-		if !c.sleep(c.sim.scale(ms)) {
+		if !c.speak(ann.Text, ann.Clip, ms) {
 			return
 		}
-		c.saySpeech(ann.Text, ann.Clip, began, ms)
 		if ann.RepeatTill > 0 {
 			if !c.sleep(c.sim.scale(ann.RepeatTill - ms)) {
 				return
