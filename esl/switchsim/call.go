@@ -263,6 +263,7 @@ func micros(t time.Time) string {
 // every variable_* (CHANNEL_OUTGOING has no variables yet).
 func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *event {
 	e := c.sim.newEvent(name, file, fn, line)
+	e.call = c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if name == "CHANNEL_HANGUP_COMPLETE" {

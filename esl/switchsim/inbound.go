@@ -82,6 +82,11 @@ func (s *Sim) command(c *conn, req *request, cmd string) {
 			c.send(commandReply("-ERR no keywords supplied"))
 			return
 		}
+		if c.call != nil {
+			// an outbound session that subscribes gets events of every
+			// channel, like any listener (mod_event_socket.c).
+			s.addListener(c)
+		}
 		c.send(commandReply("+OK event listener enabled " + format))
 		c.flushBacklog()
 	case "nixevent":

@@ -52,7 +52,8 @@ func (c *call) socketApp(arg string) {
 	}
 	c.sess = sc
 	c.mu.Unlock()
-	s.addListener(sc)
+	// The session is not a global listener: fire reaches it through the
+	// call (event.call.sess) unless it subscribes with "event" itself.
 	defer s.removeListener(sc)
 	defer sc.kill()
 	// The channel parks under socket control (outbound-session.jsonl:
