@@ -257,7 +257,13 @@ func (c *call) playback(a *appReq, name string) string {
 	}
 	c.fireChannel("PLAYBACK_START", "switch_ivr_play_say.c", "switch_ivr_play_file", 1581, "Playback-File-Path", a.arg)
 	c.promptStarted()
+	c.mu.Lock()
+	c.playing = true
+	c.mu.Unlock()
 	played, full := c.wait(a, c.sim.scale(ms))
+	c.mu.Lock()
+	c.playing = false
+	c.mu.Unlock()
 	playedMs := ms
 	if !full {
 		playedMs = int(float64(played.Milliseconds()) / c.sim.opts.TimeScale)

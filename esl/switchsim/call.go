@@ -79,7 +79,10 @@ type call struct {
 	streams     map[string]*audioStreamState
 	talkStarted time.Time
 	talkUntil   time.Time
-	flipped     bool // switch_channel_flip_cid ran at answer
+	talkFrom    time.Time
+	talkPCM     []int16 // the utterance's clip as 8 kHz mono samples, if readable
+	playing     bool    // a robot prompt is playing (the write leg has audio)
+	flipped     bool    // switch_channel_flip_cid ran at answer
 	hitDialplan bool
 }
 
@@ -260,6 +263,7 @@ func micros(t time.Time) string {
 // every variable_* (CHANNEL_OUTGOING has no variables yet).
 func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *event {
 	e := c.sim.newEvent(name, file, fn, line)
+	e.call = c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if name == "CHANNEL_HANGUP_COMPLETE" {
@@ -602,11 +606,9 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 	}
 	go func() {
 		ms := utteranceMs(ann.Text, ann.Clip, ann.DurationMs)
-		began := time.Now()
-		if !c.sleep(c.sim.scale(ms)) {
+		if !c.speak(ann.Text, ann.Clip, ms) {
 			return
 		}
-		c.saySpeech(ann.Text, ann.Clip, began, ms)
 		if ann.RepeatTill > 0 {
 			if !c.sleep(c.sim.scale(ann.RepeatTill - ms)) {
 				return
@@ -729,6 +731,7 @@ func (c *call) finish() {
 	c.addTimingVars(now)
 	c.mu.Unlock()
 	c.fireChannel("CHANNEL_STATE", "switch_core_state_machine.c", "switch_core_session_run", 612)
+	c.writeSessionRecording()
 	// mod_xml_cdr posts in the reporting state, before HANGUP_COMPLETE
 	// (README fact 19: a retry delays HANGUP_COMPLETE).
 	c.postCDR()
@@ -886,4 +889,30 @@ func (c *call) showRow() map[string]string {
 		"read_bit_rate": "64000", "write_codec": "PCMU", "write_rate": "8000", "write_bit_rate": "64000",
 		"hostname": c.sim.opts.Hostname, "callstate": c.callState, "callee_num": cid, "callee_direction": "RECV",
 		"call_uuid": c.uuid, "initial_cid_num": cid, "initial_dest": c.number, "initial_context": "default"}
+}
+
+// writeSessionRecording closes a record_session media bug at hangup: a
+// silent WAV of the recorded span, stereo when RECORD_STEREO=true (robot
+// and callee on separate channels in a real FS), if the directory exists.
+func (c *call) writeSessionRecording() {
+	c.mu.Lock()
+	path := getVar(c.vars, "record_session_path")
+	stereo := strings.EqualFold(getVar(c.vars, "RECORD_STEREO"), "true")
+	from := c.answeredAt
+	if from.IsZero() {
+		from = c.mediaAt
+	}
+	to := c.hungupAt
+	c.mu.Unlock()
+	if path == "" || from.IsZero() {
+		return
+	}
+	ch := 1
+	if stereo {
+		ch = 2
+	}
+	ms := int(float64(to.Sub(from).Milliseconds()) / c.sim.opts.TimeScale)
+	writeSilentWAV(path, ms, ch)
+	c.setVar("record_seconds", strconv.Itoa(ms/1000))
+	c.setVar("record_ms", strconv.Itoa(ms))
 }

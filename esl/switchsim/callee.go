@@ -38,8 +38,9 @@ func (c *call) startCallee() {
 func (c *call) speak(text, clip string, explicit int) bool {
 	ms := utteranceMs(text, clip, explicit)
 	began := time.Now()
+	pcm := readPCM8k(clip)
 	c.mu.Lock()
-	c.talkUntil = began.Add(c.sim.scale(ms))
+	c.talkFrom, c.talkUntil, c.talkPCM = began, began.Add(c.sim.scale(ms)), pcm
 	c.mu.Unlock()
 	if !c.sleep(c.sim.scale(ms)) {
 		return false

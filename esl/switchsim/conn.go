@@ -22,7 +22,7 @@ type conn struct {
 
 	mu         sync.Mutex
 	cond       *sync.Cond
-	q          [][]byte
+	q          []outItem
 	closing    bool // close once the queue is drained
 	dead       bool
 	writerDone chan struct{}
@@ -38,6 +38,7 @@ type conn struct {
 	call     *call
 	myevents bool
 	linger   bool
+	lingerS  int      // seconds; 0 = until the client closes
 	backlog  []*event // channel events fired before myevents (FS queues them on the session)
 }
 
@@ -66,8 +67,13 @@ func (c *conn) writer() {
 		c.q = nil
 		c.mu.Unlock()
 		var buf []byte
-		for _, b := range batch {
-			buf = append(buf, b...)
+		for _, it := range batch {
+			if it.e != nil {
+				// rendered here, outside fire's global lock, once per format
+				buf = append(buf, it.e.frame(it.format)...)
+			} else {
+				buf = append(buf, it.b...)
+			}
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 		if _, err := c.nc.Write(buf); err != nil {
@@ -81,7 +87,7 @@ func (c *conn) writer() {
 func (c *conn) send(b []byte) {
 	c.mu.Lock()
 	if !c.closing && !c.dead {
-		c.q = append(c.q, b)
+		c.q = append(c.q, outItem{b: b})
 		c.cond.Signal()
 	}
 	c.mu.Unlock()
@@ -92,7 +98,9 @@ func (c *conn) send(b []byte) {
 func (c *conn) closeAfterFlush(b ...[]byte) {
 	c.mu.Lock()
 	if !c.closing && !c.dead {
-		c.q = append(c.q, b...)
+		for _, x := range b {
+			c.q = append(c.q, outItem{b: x})
+		}
 		c.closing = true
 		c.cond.Signal()
 	}
@@ -306,12 +314,18 @@ func (c *conn) deliver(e *event) {
 		c.mu.Unlock()
 		return
 	}
-	ok := c.wants(e)
-	format := c.format
-	c.mu.Unlock()
-	if ok {
-		c.send(e.frame(format))
+	if c.wants(e) && !c.closing && !c.dead {
+		c.q = append(c.q, outItem{e: e, format: c.format})
+		c.cond.Signal()
 	}
+	c.mu.Unlock()
+}
+
+// outItem is a queued frame: raw bytes, or an event rendered by the writer.
+type outItem struct {
+	b      []byte
+	e      *event
+	format string
 }
 
 // eventNames lists the event types the simulator can fire, for nixevent

@@ -89,9 +89,10 @@ func parseEvent(f frame) (ev, error) {
 }
 
 type client struct {
-	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
+	t       testing.TB
+	nc      net.Conn
+	br      *bufio.Reader
+	pending []ev // events read while waiting for a reply
 }
 
 func (c *client) read() (frame, error) {
@@ -158,6 +159,8 @@ func (c *client) cmd(s string, events *[]ev) frame {
 			}
 			if events != nil {
 				*events = append(*events, e)
+			} else {
+				c.pending = append(c.pending, e)
 			}
 		}
 	}
@@ -166,6 +169,11 @@ func (c *client) cmd(s string, events *[]ev) frame {
 // nextEvent reads until an event arrives.
 func (c *client) nextEvent() ev {
 	c.t.Helper()
+	if len(c.pending) > 0 {
+		e := c.pending[0]
+		c.pending = c.pending[1:]
+		return e
+	}
 	for {
 		f := c.must()
 		if f.ct() == "text/event-plain" || f.ct() == "text/event-json" {
@@ -251,3 +259,5 @@ func traceEvents(t testing.TB, name string) []ev {
 		}
 	}
 }
+
+func timeNowPlus() time.Time { return time.Now().Add(time.Second) }

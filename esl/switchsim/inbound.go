@@ -1,6 +1,7 @@
 package switchsim
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -81,6 +82,11 @@ func (s *Sim) command(c *conn, req *request, cmd string) {
 			c.send(commandReply("-ERR no keywords supplied"))
 			return
 		}
+		if c.call != nil {
+			// an outbound session that subscribes gets events of every
+			// channel, like any listener (mod_event_socket.c).
+			s.addListener(c)
+		}
 		c.send(commandReply("+OK event listener enabled " + format))
 		c.flushBacklog()
 	case "nixevent":
@@ -102,10 +108,12 @@ func (s *Sim) command(c *conn, req *request, cmd string) {
 			c.send(commandReply("-ERR not controlling a session"))
 			return
 		}
+		secs, _ := strconv.Atoi(arg)
 		c.mu.Lock()
 		c.linger = true
+		c.lingerS = max(secs, 0)
 		c.mu.Unlock()
-		if arg != "" {
+		if secs > 0 {
 			c.send(commandReply("+OK will linger " + arg + " seconds"))
 		} else {
 			c.send(commandReply("+OK will linger"))
@@ -150,6 +158,9 @@ func (s *Sim) command(c *conn, req *request, cmd string) {
 // flushBacklog delivers the channel events an outbound session missed
 // before it subscribed.
 func (c *conn) flushBacklog() {
+	// under fireMu, like fire: events render lazily into a shared cache.
+	c.sim.fireMu.Lock()
+	defer c.sim.fireMu.Unlock()
 	c.mu.Lock()
 	bl := c.backlog
 	c.backlog = nil

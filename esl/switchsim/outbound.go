@@ -52,7 +52,8 @@ func (c *call) socketApp(arg string) {
 	}
 	c.sess = sc
 	c.mu.Unlock()
-	s.addListener(sc)
+	// The session is not a global listener: fire reaches it through the
+	// call (event.call.sess) unless it subscribes with "event" itself.
 	defer s.removeListener(sc)
 	defer sc.kill()
 	// The channel parks under socket control (outbound-session.jsonl:
@@ -256,13 +257,25 @@ func (s *Sim) sendmsg(c *conn, req *request, arg string) {
 // the disconnect notice and close.
 func (sc *conn) afterHangup(c *call) {
 	sc.mu.Lock()
-	linger := sc.linger
+	linger, secs := sc.linger, sc.lingerS
 	sc.mu.Unlock()
 	if linger {
+		lt := "-1"
+		if secs > 0 {
+			lt = strconv.Itoa(secs)
+		}
 		sc.send([]byte("Content-Type: text/disconnect-notice\nControlled-Session-UUID: " + c.uuid +
-			"\nContent-Disposition: linger\nChannel-Name: " + c.channelName() + "\nLinger-Time: -1\nContent-Length: 0\n\n"))
-		<-sc.writerDone
-		return
+			"\nContent-Disposition: linger\nChannel-Name: " + c.channelName() + "\nLinger-Time: " + lt + "\nContent-Length: 0\n\n"))
+		if secs <= 0 {
+			<-sc.writerDone
+			return
+		}
+		// "linger N": FS closes the socket N seconds after hangup.
+		select {
+		case <-sc.writerDone:
+			return
+		case <-time.After(time.Duration(secs) * time.Second):
+		}
 	}
 	sc.closeAfterFlush(disconnectNotice("Controlled-Session-UUID", c.uuid, "Content-Disposition", "disconnect"))
 	<-sc.writerDone

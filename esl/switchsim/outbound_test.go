@@ -262,3 +262,42 @@ func TestEarlyMediaLegGetsSocketAndAnnouncement(t *testing.T) {
 		t.Fatalf("hangup %s %s", hc.get("Hangup-Cause"), hc.get("variable_sip_term_status"))
 	}
 }
+
+func TestLingerSecondsAndRecordSession(t *testing.T) {
+	dir := t.TempDir()
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=rec-1,RECORD_STEREO=true}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	if r := oc.cmd("linger 1", nil); r.hdr["Reply-Text"] != "+OK will linger 1 seconds" {
+		t.Fatal(r.hdr)
+	}
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record_session\nexecute-app-arg: "+dir+"/rec-1.wav", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: sleep\nexecute-app-arg: 2000", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: hangup\nexecute-app-arg: NORMAL_CLEARING", nil)
+	for {
+		f, err := oc.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ct() == "text/disconnect-notice" {
+			if f.hdr["Linger-Time"] != "1" {
+				t.Fatalf("%v", f.hdr)
+			}
+			break
+		}
+	}
+	// FS closes the socket by itself after the linger time.
+	_ = oc.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(oc.br); err != nil {
+		t.Fatalf("want EOF after linger: %v", err)
+	}
+	ms := wavMs(dir + "/rec-1.wav")
+	if ms < 2000 {
+		t.Fatalf("recording %d ms", ms)
+	}
+}

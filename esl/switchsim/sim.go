@@ -330,6 +330,21 @@ func (s *Sim) fire(e *event) {
 	for _, l := range ls {
 		l.deliver(e)
 	}
+	if e.call != nil {
+		e.call.mu.Lock()
+		sess := e.call.sess
+		e.call.mu.Unlock()
+		if sess != nil && !s.isListener(sess) {
+			sess.deliver(e)
+		}
+	}
+}
+
+func (s *Sim) isListener(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.listeners[c]
+	return ok
 }
 
 func (s *Sim) addListener(c *conn) bool {

@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // header is one event header. Events keep headers in a slice, not a map,
@@ -20,6 +21,13 @@ type header struct{ k, v string }
 type event struct {
 	hdrs []header
 	body string
+	// frames caches the rendered message per format: fire renders an
+	// event once however many listeners receive it.
+	frameMu sync.Mutex
+	frames  map[string][]byte
+	// call is the channel the event is about, so fire can reach that
+	// channel's outbound socket without scanning every listener.
+	call *call
 }
 
 func (e *event) add(k, v string) { e.hdrs = append(e.hdrs, header{k, v}) }
@@ -44,19 +52,34 @@ const urlUnsafe = "\r\n #%&+:;<=>?@[\\]^`{|}\""
 // urlEncode encodes a header value the way plain events and the outbound
 // connect block carry it.
 func urlEncode(s string) string {
-	const hex = "0123456789ABCDEF"
 	var b strings.Builder
+	writeURLEncoded(&b, s)
+	return b.String()
+}
+
+// unsafeByte marks the bytes urlEncode escapes.
+var unsafeByte = func() (t [256]bool) {
+	for i := 0; i < 256; i++ {
+		t[i] = i < ' ' || i > '~' || strings.IndexByte(urlUnsafe, byte(i)) >= 0
+	}
+	return t
+}()
+
+func writeURLEncoded(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, c) >= 0 {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+		if !unsafeByte[c] {
 			continue
 		}
-		b.WriteByte(c)
+		b.WriteString(s[start:i])
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+		start = i + 1
 	}
-	return b.String()
+	b.WriteString(s[start:])
 }
 
 // urlDecode undoes urlEncode leniently (switch_url_decode keeps bad escapes).
@@ -83,10 +106,11 @@ func urlDecode(s string) string {
 // for events with a body an inner Content-Length as the last header.
 func (e *event) plain() string {
 	var b strings.Builder
+	b.Grow(64 * len(e.hdrs))
 	for _, h := range e.hdrs {
 		b.WriteString(h.k)
 		b.WriteString(": ")
-		b.WriteString(urlEncode(h.v))
+		writeURLEncoded(&b, h.v)
 		b.WriteByte('\n')
 	}
 	if e.body != "" {
@@ -102,6 +126,7 @@ func (e *event) plain() string {
 // "Content-Length"); no trailing newline (inbound-answered-json.jsonl).
 func (e *event) json() string {
 	var b strings.Builder
+	b.Grow(64 * len(e.hdrs))
 	b.WriteByte('{')
 	for i, h := range e.hdrs {
 		if i > 0 {
@@ -156,13 +181,33 @@ func jsonString(b *strings.Builder, s string) {
 // frame builds one ESL message of the given format: Content-Length first,
 // then Content-Type (README fact 2).
 func (e *event) frame(format string) []byte {
+	e.frameMu.Lock()
+	defer e.frameMu.Unlock()
+	if b, ok := e.frames[format]; ok {
+		return b
+	}
+	b := e.render(format)
+	if e.frames == nil {
+		e.frames = map[string][]byte{}
+	}
+	e.frames[format] = b
+	return b
+}
+
+func (e *event) render(format string) []byte {
 	var payload, ct string
 	if format == "json" {
 		payload, ct = e.json(), "text/event-json"
 	} else {
 		payload, ct = e.plain(), "text/event-plain"
 	}
-	return []byte(fmt.Sprintf("Content-Length: %d\nContent-Type: %s\n\n%s", len(payload), ct, payload))
+	out := make([]byte, 0, len(payload)+48)
+	out = append(out, "Content-Length: "...)
+	out = strconv.AppendInt(out, int64(len(payload)), 10)
+	out = append(out, "\nContent-Type: "...)
+	out = append(out, ct...)
+	out = append(out, "\n\n"...)
+	return append(out, payload...)
 }
 
 // commandReply is mod_event_socket.c's "Content-Type: command/reply\nReply-Text: %s\n\n".
