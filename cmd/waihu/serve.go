@@ -20,6 +20,7 @@ import (
 
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/jobs"
 	"github.com/waihu/waihu/app/pii"
@@ -126,7 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, Log: log, Registry: reg, Version: version,
+		Config: cfg, DB: db, Accounts: accounts, Scripts: scriptstore.New(db, accounts), Log: log, Registry: reg, Version: version,
 		SPA: spaHandler(), Public: publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
