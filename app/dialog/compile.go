@@ -20,8 +20,10 @@ var compileCache sync.Map // *Script → *Compiled
 
 // Compile builds the matcher for s (built-in intents unless disabled,
 // replaced by script intents of the same name, plus the knowledge base as
-// "kb:<id>" intents). NewCall compiles lazily and caches by pointer, so a
-// script must not be changed after its first call.
+// "kb:<id>" intents) and caches it by pointer: NewCall on a compiled script
+// reuses it. Compile only scripts that live long (a published version) and
+// do not change them afterwards; NewCall on an uncompiled script (a draft,
+// a test run) compiles a private copy that is not cached.
 func Compile(s *Script) (*Compiled, error) {
 	if c, ok := compileCache.Load(s); ok {
 		return c.(*Compiled), nil

@@ -88,6 +88,9 @@ func WithChatModel(m ChatModel) Option { return func(c *Call) { c.chat = m } }
 // Say the moment it is complete instead of being returned from Handle.
 func WithEmitter(emit func(Action)) Option { return func(c *Call) { c.emit = emit } }
 
+// withCompiled reuses an already compiled script (test runs).
+func withCompiled(cs *Compiled) Option { return func(c *Call) { c.cs = cs } }
+
 // WithContext bounds model requests (the call's context).
 func WithContext(ctx context.Context) Option { return func(c *Call) { c.ctx = ctx } }
 
@@ -135,8 +138,13 @@ func NewCall(s *Script, vars map[string]string, opts ...Option) *Call {
 	for _, o := range opts {
 		o(c)
 	}
-	cs, err := Compile(s)
-	c.cs, c.err = cs, err
+	if c.cs == nil {
+		if cached, ok := compileCache.Load(s); ok {
+			c.cs = cached.(*Compiled)
+		} else {
+			c.cs, c.err = compile(s)
+		}
+	}
 	return c
 }
 

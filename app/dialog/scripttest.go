@@ -20,8 +20,15 @@ type TestResult struct {
 // rules are deterministic.
 func RunTests(s *Script, opts ...Option) []TestResult {
 	var out []TestResult
+	cs, err := compile(s)
+	if err != nil {
+		for _, t := range s.Tests {
+			out = append(out, TestResult{Name: t.Name, Failures: []string{err.Error()}})
+		}
+		return out
+	}
 	for _, t := range s.Tests {
-		out = append(out, RunTest(s, t, opts...))
+		out = append(out, RunTest(s, t, append([]Option{withCompiled(cs)}, opts...)...))
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
@@ -33,7 +34,16 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	accounts := tenant.New(db, log, tenant.Options{})
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
 	calls := callctl.New(db, callctl.Options{Log: log})
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, CallControl: calls, Log: log, Version: "test", NoRateLimits: true})
+	srv := httpapi.New(httpapi.Deps{
+		Config:       cfg,
+		DB:           db,
+		Accounts:     accounts,
+		CallControl:  calls,
+		Scripts:      scriptstore.New(db, accounts),
+		Log:          log,
+		Version:      "test",
+		NoRateLimits: true,
+	})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
@@ -162,6 +172,16 @@ func (e *env) newTenant(name, marker string) *fixture {
 		e.t.Fatal(err)
 	}
 	f.resources["notification"] = n.ID
+	status, body = f.cookie.do("POST", "/api/v1/scripts/from-template", map[string]any{"template": "collections", "name": "script" + marker})
+	if status != 201 {
+		e.t.Fatalf("create script: %d %v", status, body)
+	}
+	f.resources["script"] = uint64(body["id"].(float64))
+	status, body = f.cookie.do("POST", "/api/v1/scripts/"+itoa(f.resources["script"])+"/publish", map[string]any{"note": "v1" + marker})
+	if status != 201 {
+		e.t.Fatalf("publish script: %d %v", status, body)
+	}
+	f.resources["script_version"] = uint64(body["id"].(float64))
 	return f
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Config   *config.Config
 	DB       *store.DB
 	Accounts *tenant.Service
+	Scripts  *scriptstore.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	Version  string
@@ -90,6 +92,7 @@ func New(d Deps) *Server {
 	s.api = e.Group(apiBase, s.bodyLimit(d.Config.MaxBodyBytes))
 	s.registerAuth()
 	s.registerConsole()
+	s.registerDialog()
 	s.registerAdmin()
 	s.registerFS()
 

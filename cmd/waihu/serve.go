@@ -21,6 +21,7 @@ import (
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/jobs"
 	"github.com/waihu/waihu/app/pii"
@@ -128,8 +129,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, CallControl: calls, Log: log, Registry: reg, Version: version,
-		SPA: spaHandler(), Public: publicHandler(),
+		Config:      cfg,
+		DB:          db,
+		Accounts:    accounts,
+		CallControl: calls,
+		Scripts:     scriptstore.New(db, accounts),
+		Log:         log,
+		Registry:    reg,
+		Version:     version,
+		SPA:         spaHandler(), Public: publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -75,14 +75,6 @@ func (s *Service) ParseBody(body []byte) (*dialog.Script, error) {
 	return sc, nil
 }
 
-func checkName(name string) error {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 128 {
-		return apperr.Invalid("name", "must be 1 to 128 characters")
-	}
-	return nil
-}
-
 // List lists the tenant's scripts, newest first (drafts not included).
 func (s *Service) List(ctx context.Context, p store.Page) ([]store.Script, uint64, error) {
 	var rows []store.Script
@@ -110,7 +102,7 @@ func (s *Service) Get(ctx context.Context, id uint64) (*store.Script, *dialog.Sc
 // Create stores a new script (an import or a blank one). Drafts may have
 // validation errors; only publishing requires a clean script.
 func (s *Service) Create(ctx context.Context, sc *dialog.Script) (*store.Script, error) {
-	if err := checkName(sc.Name); err != nil {
+	if err := CheckBounds(sc); err != nil {
 		return nil, err
 	}
 	sc.Name = strings.TrimSpace(sc.Name)
@@ -147,6 +139,9 @@ func (s *Service) CreateFromTemplate(ctx context.Context, template, name string)
 	if err != nil {
 		return nil, apperr.Invalid("template", "unknown template")
 	}
+	if utf8.RuneCountInString(name) > 128 {
+		return nil, apperr.Invalid("name", "must be 1 to 128 characters")
+	}
 	if strings.TrimSpace(name) != "" {
 		sc.Name = name
 	}
@@ -155,7 +150,13 @@ func (s *Service) CreateFromTemplate(ctx context.Context, template, name string)
 
 // UpdateDraft replaces a script's draft.
 func (s *Service) UpdateDraft(ctx context.Context, id uint64, sc *dialog.Script) (*store.Script, error) {
-	if err := checkName(sc.Name); err != nil {
+	// Someone else's (or a missing) script is "not found" before any
+	// complaint about the body.
+	var probe store.Script
+	if err := s.db.With(ctx).Select("id").First(&probe, id).Error; err != nil {
+		return nil, store.Translate(err)
+	}
+	if err := CheckBounds(sc); err != nil {
 		return nil, err
 	}
 	sc.Name = strings.TrimSpace(sc.Name)
@@ -340,6 +341,20 @@ func (s *Service) Chat(ctx context.Context, scriptID uint64, req ChatRequest) (*
 	if len(req.History) > MaxChatTurns {
 		return nil, apperr.Invalid("history", fmt.Sprintf("at most %d lines", MaxChatTurns))
 	}
+	for _, l := range req.History {
+		if utf8.RuneCountInString(l) > 500 {
+			return nil, apperr.Invalid("history", "lines must be at most 500 characters")
+		}
+	}
+	if req.Line != nil && utf8.RuneCountInString(*req.Line) > 500 {
+		return nil, apperr.Invalid("line", "must be at most 500 characters")
+	}
+	if len(req.Vars) > 100 {
+		return nil, apperr.Invalid("vars", "at most 100 variables")
+	}
+	if req.Version < 0 {
+		return nil, apperr.Invalid("version", "must not be negative")
+	}
 	var sc *dialog.Script
 	if req.Version > 0 {
 		v, err := s.Version(ctx, scriptID, req.Version)
@@ -382,4 +397,32 @@ func ChatWith(sc *dialog.Script, req ChatRequest, opts ...dialog.Option) (*ChatR
 		out.Actions = append(out.Actions, dialog.ActionJSON(a))
 	}
 	return out, nil
+}
+
+// CheckBounds rejects scripts with absurd sizes before they are stored
+// (drafts may be incomplete, but not unbounded): every field is named.
+func CheckBounds(sc *dialog.Script) error {
+	var v apperr.Validator
+	runes := utf8.RuneCountInString
+	v.Check(runes(strings.TrimSpace(sc.Name)) >= 1 && runes(sc.Name) <= 128, "name", "must be 1 to 128 characters")
+	v.Check(runes(sc.Title) <= 128, "title", "must be at most 128 characters")
+	v.Check(runes(sc.Description) <= 1000, "description", "must be at most 1000 characters")
+	v.Check(sc.Lang == "" || sc.Lang == "zh" || sc.Lang == "en", "lang", "must be zh or en")
+	v.Check(runes(sc.Template) <= 32, "template", "must be at most 32 characters")
+	v.Check(runes(sc.Start) <= 64, "start", "must be at most 64 characters")
+	v.Check(len(sc.Nodes) <= 500, "nodes", "at most 500 nodes")
+	v.Check(len(sc.Intents) <= 1000, "intents", "at most 1000 intents")
+	v.Check(len(sc.KB) <= 1000, "kb", "at most 1000 entries")
+	v.Check(len(sc.Tests) <= 200, "tests", "at most 200 tests")
+	for i, n := range sc.Nodes {
+		f := fmt.Sprintf("nodes[%d]", i)
+		v.Check(runes(n.ID) <= 64, f+".id", "must be at most 64 characters")
+		v.Check(runes(n.Text) <= 2000, f+".text", "must be at most 2000 characters")
+	}
+	for i, in := range sc.Intents {
+		f := fmt.Sprintf("intents[%d]", i)
+		v.Check(runes(in.Name) <= 64, f+".name", "must be at most 64 characters")
+		v.Check(len(in.Keywords)+len(in.Examples)+len(in.Regexes) <= 500, f, "at most 500 keywords, regexes and examples")
+	}
+	return v.Err()
 }

@@ -10,6 +10,8 @@ import { RequireSession } from '../shared/session';
 import { roleLabel } from '../shared/roles';
 import { DashboardPage } from './DashboardPage';
 import { LoginPage } from './LoginPage';
+import { ScriptEditorPage } from './scripts/ScriptEditorPage';
+import { ScriptsPage } from './scripts/ScriptsPage';
 import { CONSOLE_NAV } from './nav';
 import { ConsoleSessionProvider, useConsoleSession } from './session';
 import { ApiKeysPage } from './settings/ApiKeysPage';
@@ -72,7 +74,8 @@ export default function ConsoleApp() {
           <Route index element={<DashboardPage />} />
           <Route path="lists" element={<EmptyPage title="nav.console.lists" description="empty.console.lists" />} />
           <Route path="campaigns" element={<EmptyPage title="nav.console.campaigns" description="empty.console.campaigns" />} />
-          <Route path="scripts" element={<EmptyPage title="nav.console.scripts" description="empty.console.scripts" />} />
+          <Route path="scripts" element={<ScriptsPage />} />
+          <Route path="scripts/:id" element={<ScriptEditorPage />} />
           <Route path="results" element={<EmptyPage title="nav.console.results" description="empty.console.results" />} />
           <Route path="dnc" element={<EmptyPage title="nav.console.dnc" description="empty.console.dnc" />} />
           <Route path="agents" element={<EmptyPage title="nav.console.agents" description="empty.console.agents" />} />
