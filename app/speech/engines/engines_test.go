@@ -36,7 +36,7 @@ func TestSetup(t *testing.T) {
 	if s.Sim == nil {
 		t.Fatal("simulation recognizer not exposed")
 	}
-	if err := s.Registry.SetScript(9, speech.Choice{ASR: "simulation"}); err != nil {
+	if err := s.Registry.SetScript(0, 9, speech.Choice{ASR: "simulation"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Registry.Resolve(speech.Scope{ScriptID: 9}); !errors.Is(err, speech.ErrSimulatedEngine) {
