@@ -85,7 +85,9 @@ type Call struct {
 	policy    speech.BargeInPolicy
 	promptAt  int
 	broke     bool
-	closedAll bool
+	sendMu    sync.RWMutex
+	gone      chan struct{}
+	forget    sync.Once
 	partial   string
 }
 
@@ -129,11 +131,14 @@ func (c *Call) PromptDone() {
 func (c *Call) emit(ev Event, must bool) {
 	ev.CallUUID = c.UUID
 	ev.Wall = time.Now()
-	c.mu.Lock()
-	closed := c.closedAll
-	c.mu.Unlock()
-	if closed {
+	// The read lock keeps Forget from closing the channel under a sender;
+	// Forget closes gone first so a blocked sender lets go at once.
+	c.sendMu.RLock()
+	defer c.sendMu.RUnlock()
+	select {
+	case <-c.gone:
 		return
+	default:
 	}
 	if must {
 		// Finals and closes must arrive; wait a little for a slow reader
@@ -142,6 +147,7 @@ func (c *Call) emit(ev Event, must bool) {
 		defer t.Stop()
 		select {
 		case c.events <- ev:
+		case <-c.gone:
 		case <-t.C:
 		}
 		return
@@ -193,7 +199,7 @@ func (r *Registry) Expect(uuid, token string, opts ...Options) (*Call, error) {
 		}
 		return c, nil
 	}
-	c := &Call{UUID: uuid, token: token, opts: o, events: make(chan Event, 256)}
+	c := &Call{UUID: uuid, token: token, opts: o, events: make(chan Event, 256), gone: make(chan struct{})}
 	r.calls[uuid] = c
 	return c, nil
 }
@@ -213,12 +219,12 @@ func (r *Registry) Forget(uuid string) {
 	delete(r.calls, uuid)
 	r.mu.Unlock()
 	if ok {
-		c.mu.Lock()
-		if !c.closedAll {
-			c.closedAll = true
+		c.forget.Do(func() {
+			close(c.gone)
+			c.sendMu.Lock()
 			close(c.events)
-		}
-		c.mu.Unlock()
+			c.sendMu.Unlock()
+		})
 	}
 }
 

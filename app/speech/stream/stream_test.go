@@ -408,3 +408,27 @@ func acceptFor(key string) string {
 	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(h[:])
 }
+
+// Forget while the stream is still delivering must not panic or block.
+func TestForgetDuringStream(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	pcm := say(t, "Who is this?", 8000)
+	for p := 0; p < len(pcm)/2; p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	reg.Forget("t1") // nobody reads call.Events()
+	for p := len(pcm) / 2; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	c.send(8, append([]byte{0x03, 0xe8}, "Normal closure"...))
+	if op, _ := c.recv(); op != 8 {
+		t.Fatalf("close echo op %d", op)
+	}
+	for range call.Events() { // closed by Forget; drains what was queued
+	}
+	if _, ok := reg.Call("t1"); ok {
+		t.Fatal("call still registered")
+	}
+}

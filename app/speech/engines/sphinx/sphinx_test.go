@@ -128,3 +128,55 @@ func TestFileRecognizer(t *testing.T) {
 		t.Fatalf("file: %+v %v", res, err)
 	}
 }
+
+// BenchmarkWarmTurn: one turn (1.5 s of 8 kHz audio written at once, then
+// Finish) on a warm worker.
+func BenchmarkWarmTurn(b *testing.B) {
+	e, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	t := &testing.T{}
+	pcm := say(t, "Call me later")
+	if err := e.Prewarm(phrases); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		st, err := e.Start(context.Background(), speech.RecognizeOptions{SampleRate: 8000, Phrases: phrases})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = st.Write(pcm)
+		res, err := st.Finish(context.Background())
+		if err != nil || res.Text != "Call me later" {
+			b.Fatalf("%+v %v", res, err)
+		}
+		st.Close()
+	}
+}
+
+// BenchmarkColdTurn: what a turn would cost if the model loaded per
+// utterance (a new worker each time), the price the long-lived pool avoids.
+func BenchmarkColdTurn(b *testing.B) {
+	t := &testing.T{}
+	pcm := say(t, "Call me later")
+	for range b.N {
+		e, err := New(Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := e.Start(context.Background(), speech.RecognizeOptions{SampleRate: 8000, Phrases: phrases})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = st.Write(pcm)
+		res, err := st.Finish(context.Background())
+		if err != nil || res.Text != "Call me later" {
+			b.Fatalf("%+v %v", res, err)
+		}
+		st.Close()
+		e.Close()
+	}
+}
