@@ -52,6 +52,9 @@ type Event struct {
 	SpeechMs int           `json:"speech_ms,omitempty"`
 	Result   speech.Result `json:"result"`
 	Reason   string        `json:"reason,omitempty"` // barge-in reason, close reason, recognition error
+	// PlayedMs on BargeIn: how much of the prompt had played (stream time)
+	// when the break was decided, for the timeline and the dialogue.
+	PlayedMs int `json:"played_ms,omitempty"`
 	// Err is set on a Final whose engine failed: the dialogue takes its
 	// no-match path for this turn, never dead air.
 	Err error `json:"-"`
@@ -341,7 +344,7 @@ func (p *pipeline) bargeIn() {
 		c.mu.Lock()
 		c.broke = true
 		c.mu.Unlock()
-		c.emit(Event{Kind: BargeIn, AtMs: p.posMs, SpeechMs: in.SpeechMs, Reason: d.Reason}, true)
+		c.emit(Event{Kind: BargeIn, AtMs: p.posMs, SpeechMs: in.SpeechMs, Reason: d.Reason, PlayedMs: in.PlayedMs}, true)
 	}
 }
 
@@ -438,4 +441,54 @@ func (p *pipeline) recognize(rec speech.StreamingRecognizer, ro speech.Recognize
 func (p *pipeline) close() {
 	p.endUtterance()
 	p.wg.Wait()
+}
+
+// ErrNoAnswer: WaitFinal timed out without speech (the callee said nothing).
+var ErrNoAnswer = errors.New("no answer within the listen timeout")
+
+// WaitFinal is the simple way to run a listen turn: it returns the next
+// Final event (text may be empty: no-match; Err set: the engine failed, take
+// the no-match path). Speech that started before the timeout extends the
+// wait until its Final; silence for timeout returns ErrNoAnswer; a closed
+// stream returns the StreamClosed event with an error. Other events are
+// passed to seen (may be nil) so barge-in and timeline code still get them.
+func (c *Call) WaitFinal(ctx context.Context, timeout time.Duration, seen func(Event)) (Event, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	speaking := false
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return Event{}, errors.New("call forgotten")
+			}
+			switch ev.Kind {
+			case Final:
+				return ev, nil
+			case StreamClosed:
+				return ev, fmt.Errorf("audio stream closed: %s", ev.Reason)
+			case SpeechStarted:
+				speaking = true
+			}
+			if seen != nil {
+				seen(ev)
+			}
+		case <-t.C:
+			if !speaking {
+				return Event{}, ErrNoAnswer
+			}
+			// Someone is talking: give the utterance its max length.
+			t.Reset(c.maxUtterance())
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+func (c *Call) maxUtterance() time.Duration {
+	ms := c.opts.VAD.MaxUtteranceMs
+	if ms <= 0 {
+		ms = 15000
+	}
+	return time.Duration(ms+2000) * time.Millisecond
 }

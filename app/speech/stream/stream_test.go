@@ -432,3 +432,37 @@ func TestForgetDuringStream(t *testing.T) {
 		t.Fatal("call still registered")
 	}
 }
+
+func TestWaitFinal(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	// Silence only: no answer.
+	for range 25 {
+		c.send(2, make([]byte, 320))
+	}
+	if _, err := call.WaitFinal(context.Background(), 50*time.Millisecond, nil); err != ErrNoAnswer {
+		t.Fatalf("silence: %v", err)
+	}
+	call.Prompt(speech.BargeInPolicy{Mode: speech.BargeInOn})
+	pcm := say(t, "Not interested", 8000)
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	var barged Event
+	ev, err := call.WaitFinal(context.Background(), 10*time.Second, func(e Event) {
+		if e.Kind == BargeIn {
+			barged = e
+		}
+	})
+	if err != nil || ev.Result.Text != "Not interested" {
+		t.Fatalf("final %+v %v", ev, err)
+	}
+	if barged.Kind != BargeIn || barged.PlayedMs <= 0 {
+		t.Fatalf("barge-in event %+v", barged)
+	}
+	c.send(8, append([]byte{0x03, 0xe8}, "Normal closure"...))
+	if ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil); err == nil || ev.Kind != StreamClosed {
+		t.Fatalf("closed: %+v %v", ev, err)
+	}
+}
