@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/waihu/waihu/app/speech"
+	"github.com/waihu/waihu/app/speech/engines/espeak"
 	"github.com/waihu/waihu/app/speech/engines/flite"
+	"github.com/waihu/waihu/app/speech/engines/sim"
 	"github.com/waihu/waihu/app/speech/engines/sphinx"
 )
 
@@ -464,5 +466,39 @@ func TestWaitFinal(t *testing.T) {
 	c.send(8, append([]byte{0x03, 0xe8}, "Normal closure"...))
 	if ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil); err == nil || ev.Kind != StreamClosed {
 		t.Fatalf("closed: %+v %v", ev, err)
+	}
+}
+
+// The Mandarin demo path: the simulated callee's Mandarin audio (espeak-ng
+// via pinyin) streams in, VAD endpoints it, and the simulation recognizer
+// supplies the text from the side channel, marked simulated.
+func TestMandarinSimulated(t *testing.T) {
+	simRec := sim.New()
+	reg := NewRegistry(Options{Recognizer: simRec})
+	srv := httptest.NewServer(NewServer(reg))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	zh, err := espeak.New("")
+	if err != nil {
+		t.Fatalf("espeak-ng must be installed: %v", err)
+	}
+	a, err := zh.Synthesize(context.Background(), speech.SynthRequest{Text: "我不需要，谢谢。", SampleRate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := append(append(speech.Silence(8000, 300), a.PCM...), speech.Silence(8000, 1000)...)
+	c, _ := dialRaw(t, addr, handshake8k)
+	// The simulator sends the side-channel event as it starts speaking.
+	if err := simRec.HandleEvent(map[string]string{"Event-Subclass": "waihu::sim_speech", "Unique-ID": "t1",
+		"Speech-Text": "我不需要，谢谢。", "Speech-Start-Ms": "300", "Speech-End-Ms": "1900"}); err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil)
+	if err != nil || ev.Result.Text != "我不需要，谢谢。" || !ev.Result.Simulated || ev.Result.Engine != "simulation" {
+		t.Fatalf("final %+v %v", ev, err)
 	}
 }
