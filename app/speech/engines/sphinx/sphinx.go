@@ -10,6 +10,11 @@
 // flush and reads the hypothesis back. A grammar is fixed per process, so
 // workers are pooled by grammar (a script's nodes map to a few grammars) and
 // checked out for one turn at a time.
+//
+// Limitation: in grammar mode the CLI prints a word posterior of 1.0 for
+// every word, so there is no usable confidence, and out-of-grammar speech
+// ("what is the price?") may be forced onto the nearest phrase. Scripts should
+// list the answers they expect broadly; remote engines give real confidences.
 package sphinx
 
 import (

@@ -180,3 +180,48 @@ func BenchmarkColdTurn(b *testing.B) {
 		e.Close()
 	}
 }
+
+func TestConcurrentTurnsAndPoolLimit(t *testing.T) {
+	e, err := New(Config{MaxWorkers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opts := speech.RecognizeOptions{SampleRate: 8000, Phrases: phrases}
+	a, err := e.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Start(context.Background(), opts); !errors.Is(err, speech.ErrEngineUnavailable) {
+		t.Fatalf("third concurrent turn with 2 workers: %v", err)
+	}
+	pa, pb := say(t, "Call me later"), say(t, "Not interested")
+	done := make(chan speech.Result, 2)
+	for _, x := range []struct {
+		st  speech.RecognitionStream
+		pcm []byte
+	}{{a, pa}, {b, pb}} {
+		go func() {
+			for p := 0; p < len(x.pcm); p += 320 {
+				_ = x.st.Write(x.pcm[p:min(p+320, len(x.pcm))])
+			}
+			r, _ := x.st.Finish(context.Background())
+			done <- r
+		}()
+	}
+	got := map[string]bool{}
+	for range 2 {
+		got[(<-done).Text] = true
+	}
+	if !got["Call me later"] || !got["Not interested"] {
+		t.Fatalf("concurrent results %v", got)
+	}
+	// Both workers are idle again: a new turn reuses one.
+	if _, err := turn(t, e, say(t, "Who is this?")); err != nil || e.Starts() != 2 {
+		t.Fatalf("reuse: %v, %d starts", err, e.Starts())
+	}
+}
