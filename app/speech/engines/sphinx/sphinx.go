@@ -318,8 +318,8 @@ func (w *worker) read() {
 // watch records early deaths for the backoff and restarts warm workers.
 func (e *Engine) watch(w *worker) {
 	<-w.p.Done()
-	early := time.Since(w.p.Start) < 2*time.Second && w.fed.Load() == 0
-	if early {
+	// Every death we did not cause counts; Finish's Success resets it.
+	if !w.p.KilledByUs() {
 		e.backoff.Failure(time.Now())
 	}
 	e.mu.Lock()

@@ -3,8 +3,10 @@ package sphinx
 import (
 	"context"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/waihu/waihu/app/speech"
 	"github.com/waihu/waihu/app/speech/engines/flite"
@@ -223,5 +225,52 @@ func TestConcurrentTurnsAndPoolLimit(t *testing.T) {
 	// Both workers are idle again: a new turn reuses one.
 	if _, err := turn(t, e, say(t, "Who is this?")); err != nil || e.Starts() != 2 {
 		t.Fatalf("reuse: %v, %d starts", err, e.Starts())
+	}
+}
+
+// A broken install (the binary exits at once) fails turns fast and backs
+// off instead of forking a process per frame.
+func TestBrokenBinaryBacksOff(t *testing.T) {
+	e, err := New(Config{Bin: "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opts := speech.RecognizeOptions{SampleRate: 8000, Phrases: phrases}
+	st, err := e.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := say(t, "Call me later")
+	var werr error
+	for p := 0; p < len(pcm) && werr == nil; p += 320 {
+		werr = st.Write(pcm[p:min(p+320, len(pcm))])
+	}
+	_, ferr := st.Finish(context.Background())
+	if !errors.Is(werr, speech.ErrEngineUnavailable) && !errors.Is(ferr, speech.ErrEngineUnavailable) {
+		t.Fatalf("broken worker: write %v finish %v", werr, ferr)
+	}
+	st.Close()
+	// One immediate restart is allowed; after the second death starts wait.
+	var refused error
+	for range 5 {
+		deadline := time.Now().Add(5 * time.Second)
+		for e.backoff.Fails() < e.Starts() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // let the watcher see the exit
+		}
+		st, err := e.Start(context.Background(), opts)
+		if err != nil {
+			refused = err
+			break
+		}
+		_ = st.Write(pcm)
+		_, _ = st.Finish(context.Background())
+		st.Close()
+	}
+	if !errors.Is(refused, speech.ErrEngineUnavailable) || !strings.Contains(refused.Error(), "restarting") {
+		t.Fatalf("start during backoff: %v", refused)
+	}
+	if e.Starts() != 2 {
+		t.Fatalf("%d processes started", e.Starts())
 	}
 }
