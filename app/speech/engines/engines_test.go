@@ -25,7 +25,7 @@ func TestSetup(t *testing.T) {
 	for _, i := range s.Registry.Engines() {
 		got[i.Kind+":"+i.Name] = true
 	}
-	for _, want := range []string{"asr:pocketsphinx", "tts:flite", "tts:espeak-pinyin", "asr:simulation", "asr:sensevoice", "tts:sensevoice", "asr:funasr-local", "asr:ali", "asr:tx"} {
+	for _, want := range []string{"asr:pocketsphinx", "tts:flite", "tts:espeak-pinyin", "asr:simulation", "asr:sensevoice", "tts:sensevoice", "asr:funasr-local", "asr:ali", "tts:ali", "asr:tx"} {
 		if !got[want] {
 			t.Errorf("missing %s in %v", want, got)
 		}
