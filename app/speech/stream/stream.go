@@ -453,9 +453,11 @@ var ErrNoAnswer = errors.New("no answer within the listen timeout")
 // stream returns the StreamClosed event with an error. Other events are
 // passed to seen (may be nil) so barge-in and timeline code still get them.
 func (c *Call) WaitFinal(ctx context.Context, timeout time.Duration, seen func(Event)) (Event, error) {
+	deadline := time.Now().Add(timeout)
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	speaking := false
+	lastSpeechMs := 0
 	for {
 		select {
 		case ev, ok := <-c.events:
@@ -464,11 +466,26 @@ func (c *Call) WaitFinal(ctx context.Context, timeout time.Duration, seen func(E
 			}
 			switch ev.Kind {
 			case Final:
+				if ev.Err == nil && ev.Result.Text == "" && lastSpeechMs > 0 && lastSpeechMs < NoiseMs {
+					// A cough or a click: not an answer. Keep listening for
+					// what is left of the timeout.
+					speaking, lastSpeechMs = false, 0
+					if seen != nil {
+						seen(ev)
+					}
+					if !time.Now().Before(deadline) {
+						return Event{}, ErrNoAnswer
+					}
+					t.Reset(time.Until(deadline))
+					continue
+				}
 				return ev, nil
 			case StreamClosed:
 				return ev, fmt.Errorf("audio stream closed: %s", ev.Reason)
 			case SpeechStarted:
 				speaking = true
+			case SpeechEnded:
+				lastSpeechMs = max(ev.SpeechMs, 1)
 			}
 			if seen != nil {
 				seen(ev)
@@ -484,6 +501,10 @@ func (c *Call) WaitFinal(ctx context.Context, timeout time.Duration, seen func(E
 		}
 	}
 }
+
+// NoiseMs: an utterance with less voiced time than this that the recognizer
+// could not match is treated as noise by WaitFinal, not as a no-match answer.
+const NoiseMs = 400
 
 func (c *Call) maxUtterance() time.Duration {
 	ms := c.opts.VAD.MaxUtteranceMs

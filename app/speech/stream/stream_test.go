@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -500,5 +501,25 @@ func TestMandarinSimulated(t *testing.T) {
 	ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil)
 	if err != nil || ev.Result.Text != "我不需要，谢谢。" || !ev.Result.Simulated || ev.Result.Engine != "simulation" {
 		t.Fatalf("final %+v %v", ev, err)
+	}
+}
+
+// A click-length burst the recognizer cannot match is noise, not an answer.
+func TestWaitFinalIgnoresNoise(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	burst := make([]int16, 8000*250/1000)
+	for i := range burst {
+		burst[i] = int16(9000 * math.Sin(2*math.Pi*300*float64(i)/8000))
+	}
+	pcm := append(append(speech.Silence(8000, 300), speech.PCMBytes(burst)...), speech.Silence(8000, 1200)...)
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	var noise bool
+	_, err := call.WaitFinal(context.Background(), time.Second, func(e Event) { noise = noise || e.Kind == Final })
+	if err != ErrNoAnswer || !noise {
+		t.Fatalf("burst: err %v, noise final seen %v", err, noise)
 	}
 }
