@@ -2,11 +2,13 @@ package speech
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"time"
 )
 
 // EncodeWAV wraps PCM in a canonical 44-byte RIFF header.
@@ -173,4 +175,38 @@ func lowPass(in []int16, cutoff, rate float64) []int16 {
 // Silence returns ms of digital silence at rate.
 func Silence(rate, ms int) []byte {
 	return make([]byte, rate*ms/1000*2)
+}
+
+// RecognizeRecording runs utterance mode: FreeSWITCH recorded the answer
+// (record with silence detection, stock modules only) and waihu recognizes
+// the WAV. Stereo is downmixed; rates other than 8/16 kHz are resampled to
+// 16 kHz. Utterance mode cannot barge in: the recording ends before
+// recognition starts.
+func RecognizeRecording(ctx context.Context, rec FileRecognizer, wav []byte, opts RecognizeOptions) (Result, error) {
+	a, err := DecodeWAV(wav)
+	if err != nil {
+		return Result{}, err
+	}
+	if a.Channels > 1 {
+		s := Samples(a.PCM)
+		out := make([]int16, 0, len(s)/a.Channels)
+		for i := 0; i+a.Channels <= len(s); i += a.Channels {
+			sum := 0
+			for c := range a.Channels {
+				sum += int(s[i+c])
+			}
+			out = append(out, int16(sum/a.Channels))
+		}
+		a = Audio{SampleRate: a.SampleRate, Channels: 1, PCM: PCMBytes(out)}
+	}
+	if a.SampleRate != 8000 && a.SampleRate != 16000 {
+		a = Resample(a, 16000)
+	}
+	opts.SampleRate = a.SampleRate
+	t0 := time.Now()
+	r, err := rec.Recognize(ctx, a, opts)
+	if err == nil && r.Latency == 0 {
+		r.Latency = time.Since(t0)
+	}
+	return r, err
 }

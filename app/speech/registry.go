@@ -71,7 +71,7 @@ type Registry struct {
 	infos    map[string]EngineInfo
 	platform Choice
 	tenant   map[uint64]Choice
-	script   map[uint64]Choice
+	script   map[[2]uint64]Choice // by (tenant, script): a script never leaks to another tenant
 }
 
 // NewRegistry returns an empty registry.
@@ -82,7 +82,7 @@ func NewRegistry() *Registry {
 		tts:    map[string]Synthesizer{},
 		infos:  map[string]EngineInfo{},
 		tenant: map[uint64]Choice{},
-		script: map[uint64]Choice{},
+		script: map[[2]uint64]Choice{},
 	}
 }
 
@@ -173,17 +173,17 @@ func (r *Registry) SetTenant(tenantID uint64, c Choice) error {
 	return nil
 }
 
-// SetScript sets (or clears) a script's engines.
-func (r *Registry) SetScript(scriptID uint64, c Choice) error {
+// SetScript sets (or clears) the engines of a tenant's script.
+func (r *Registry) SetScript(tenantID, scriptID uint64, c Choice) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.check(c, "script"); err != nil {
 		return err
 	}
 	if c == (Choice{}) {
-		delete(r.script, scriptID)
+		delete(r.script, [2]uint64{tenantID, scriptID})
 	} else {
-		r.script[scriptID] = c
+		r.script[[2]uint64{tenantID, scriptID}] = c
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (r *Registry) Choose(s Scope) Choice {
 	if t, ok := r.tenant[s.TenantID]; ok && s.TenantID != 0 {
 		c = t.over(c)
 	}
-	if sc, ok := r.script[s.ScriptID]; ok && s.ScriptID != 0 {
+	if sc, ok := r.script[[2]uint64{s.TenantID, s.ScriptID}]; ok && s.ScriptID != 0 {
 		c = sc.over(c)
 	}
 	return c
@@ -257,4 +257,12 @@ func (f fileAdapter) Recognize(ctx context.Context, a Audio, opts RecognizeOptio
 		}
 	}
 	return st.Finish(ctx)
+}
+
+// Has reports whether an engine of kind is registered under name.
+func (r *Registry) Has(kind, name string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.infos[kind+":"+name]
+	return ok
 }

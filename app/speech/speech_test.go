@@ -71,11 +71,11 @@ func TestRegistryResolve(t *testing.T) {
 	}
 	must(r.SetPlatformDefault(Choice{ASR: "sphinx", TTS: "flite", Speed: 1}))
 	must(r.SetTenant(7, Choice{TTS: "espeak", Voice: "cmn"}))
-	must(r.SetScript(70, Choice{ASR: "sim"}))
+	must(r.SetScript(7, 70, Choice{ASR: "sim"}))
 	if err := r.SetTenant(8, Choice{ASR: "nope"}); !errors.Is(err, ErrUnknownEngine) {
 		t.Fatalf("unknown engine accepted: %v", err)
 	}
-	if err := r.SetScript(9, Choice{Speed: 9}); err == nil {
+	if err := r.SetScript(7, 9, Choice{Speed: 9}); err == nil {
 		t.Fatal("speed 9 accepted")
 	}
 	tests := []struct {
@@ -107,7 +107,7 @@ func TestRegistryResolve(t *testing.T) {
 	if n := len(r.Engines()); n != 4 {
 		t.Fatalf("engines %d", n)
 	}
-	must(r.SetScript(70, Choice{}))
+	must(r.SetScript(7, 70, Choice{}))
 	if c := r.Choose(Scope{TenantID: 7, ScriptID: 70}); c.ASR != "sphinx" || c.Voice != "cmn" || c.Speed != 1 {
 		t.Fatalf("cleared script: %+v", c)
 	}

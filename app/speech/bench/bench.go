@@ -234,6 +234,10 @@ func oneTurn(ctx context.Context, ws *websocket.Conn, call *stream.Call, cache *
 					reply = "Sorry, could you say that again?"
 				}
 				clock.Decided = time.Now()
+				if opts.Uncached {
+					// A line with variables: unique text, synthesized now.
+					reply = fmt.Sprintf("%s Your reference is %d.", reply, n+1000)
+				}
 				e, err := cache.Get(ctx, ttscache.Key{Engine: "flite", Voice: "rms", Text: reply})
 				if err != nil {
 					return rec, err

@@ -39,5 +39,18 @@ func BenchmarkTurn(b *testing.B) {
 	b.ReportMetric(rep.Stage("recognition").P95, "recog_p95_ms")
 	b.ReportMetric(rep.Stage("endpointing").P95, "endpoint_p95_ms")
 	b.ReportMetric(float64(rep.Correct)/float64(rep.Turns), "accuracy")
+	b.ReportMetric(rep.Stage("synthesis").P95, "synth_p95_ms")
 	b.Log("\n" + rep.String())
+}
+
+// BenchmarkTurnUncached synthesizes every reply during the turn (lines with
+// variables) instead of serving it from the prewarmed cache.
+func BenchmarkTurnUncached(b *testing.B) {
+	rep, err := Turn(context.Background(), Options{Turns: b.N, Uncached: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(rep.Stage("synthesis").P95, "synth_p95_ms")
+	b.ReportMetric(rep.Stage("robot").P95, "robot_p95_ms")
+	b.ReportMetric(rep.Stage("total").P95, "total_p95_ms")
 }

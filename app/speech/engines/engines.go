@@ -121,7 +121,11 @@ func Build(s Spec) (Built, error) {
 		if err != nil {
 			return Built{}, err
 		}
-		return Built{Engines: []any{e}}, nil
+		tts, err := aliyun.NewTTS(aliyun.TTSConfig{Name: name, AppKey: s.AppKey, Tokens: ts, Voice: s.Voice})
+		if err != nil {
+			return Built{}, err
+		}
+		return Built{Engines: []any{e, tts}}, nil
 	case TypeTencent:
 		e, err := tencent.New(tencent.Config{Name: name, AppID: s.AppID, SecretID: s.SecretID, SecretKey: s.SecretKey})
 		if err != nil {

@@ -25,7 +25,7 @@ func TestSetup(t *testing.T) {
 	for _, i := range s.Registry.Engines() {
 		got[i.Kind+":"+i.Name] = true
 	}
-	for _, want := range []string{"asr:pocketsphinx", "tts:flite", "tts:espeak-pinyin", "asr:simulation", "asr:sensevoice", "tts:sensevoice", "asr:funasr-local", "asr:ali", "asr:tx"} {
+	for _, want := range []string{"asr:pocketsphinx", "tts:flite", "tts:espeak-pinyin", "asr:simulation", "asr:sensevoice", "tts:sensevoice", "asr:funasr-local", "asr:ali", "tts:ali", "asr:tx"} {
 		if !got[want] {
 			t.Errorf("missing %s in %v", want, got)
 		}
@@ -36,7 +36,7 @@ func TestSetup(t *testing.T) {
 	if s.Sim == nil {
 		t.Fatal("simulation recognizer not exposed")
 	}
-	if err := s.Registry.SetScript(9, speech.Choice{ASR: "simulation"}); err != nil {
+	if err := s.Registry.SetScript(0, 9, speech.Choice{ASR: "simulation"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Registry.Resolve(speech.Scope{ScriptID: 9}); !errors.Is(err, speech.ErrSimulatedEngine) {

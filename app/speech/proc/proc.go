@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -69,6 +70,7 @@ type Worker struct {
 	Stdout *os.File
 	done   chan struct{}
 	err    error
+	killed atomic.Bool
 	Start  time.Time
 }
 
@@ -136,6 +138,7 @@ func (w *Worker) Write(p []byte, timeout time.Duration) error {
 
 // Kill stops the process group and releases the pipes.
 func (w *Worker) Kill() {
+	w.killed.Store(true)
 	if w.Alive() {
 		_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
 	}
@@ -144,8 +147,8 @@ func (w *Worker) Kill() {
 	w.Stdout.Close()
 }
 
-// Backoff spaces restarts of a crashing engine: 100 ms doubling to Max, reset
-// by Success. It is what keeps a broken install from fork-bombing the host
+// Backoff spaces restarts of a crashing engine: the first restart is
+// immediate, then 100 ms doubling to Max; Success resets it. It is what keeps a broken install from fork-bombing the host
 // while every call still fails fast.
 type Backoff struct {
 	Min, Max time.Duration
@@ -165,11 +168,17 @@ func (b *Backoff) Failure(now time.Time) {
 	if hi <= 0 {
 		hi = 10 * time.Second
 	}
-	d := lo << min(b.fails, 16)
+	b.fails++
+	if b.fails == 1 {
+		// One free restart: a worker killed once (OOM, an operator) comes
+		// back at once; only repeated deaths wait.
+		b.next = now
+		return
+	}
+	d := lo << min(b.fails-2, 16)
 	if d > hi || d <= 0 {
 		d = hi
 	}
-	b.fails++
 	b.next = now.Add(d)
 }
 
@@ -197,3 +206,6 @@ func (b *Backoff) Fails() int {
 	defer b.mu.Unlock()
 	return b.fails
 }
+
+// KilledByUs reports whether Kill was called (an intended stop, not a crash).
+func (w *Worker) KilledByUs() bool { return w.killed.Load() }

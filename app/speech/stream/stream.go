@@ -52,6 +52,9 @@ type Event struct {
 	SpeechMs int           `json:"speech_ms,omitempty"`
 	Result   speech.Result `json:"result"`
 	Reason   string        `json:"reason,omitempty"` // barge-in reason, close reason, recognition error
+	// PlayedMs on BargeIn: how much of the prompt had played (stream time)
+	// when the break was decided, for the timeline and the dialogue.
+	PlayedMs int `json:"played_ms,omitempty"`
 	// Err is set on a Final whose engine failed: the dialogue takes its
 	// no-match path for this turn, never dead air.
 	Err error `json:"-"`
@@ -85,7 +88,9 @@ type Call struct {
 	policy    speech.BargeInPolicy
 	promptAt  int
 	broke     bool
-	closedAll bool
+	sendMu    sync.RWMutex
+	gone      chan struct{}
+	forget    sync.Once
 	partial   string
 }
 
@@ -129,11 +134,14 @@ func (c *Call) PromptDone() {
 func (c *Call) emit(ev Event, must bool) {
 	ev.CallUUID = c.UUID
 	ev.Wall = time.Now()
-	c.mu.Lock()
-	closed := c.closedAll
-	c.mu.Unlock()
-	if closed {
+	// The read lock keeps Forget from closing the channel under a sender;
+	// Forget closes gone first so a blocked sender lets go at once.
+	c.sendMu.RLock()
+	defer c.sendMu.RUnlock()
+	select {
+	case <-c.gone:
 		return
+	default:
 	}
 	if must {
 		// Finals and closes must arrive; wait a little for a slow reader
@@ -142,6 +150,7 @@ func (c *Call) emit(ev Event, must bool) {
 		defer t.Stop()
 		select {
 		case c.events <- ev:
+		case <-c.gone:
 		case <-t.C:
 		}
 		return
@@ -193,7 +202,7 @@ func (r *Registry) Expect(uuid, token string, opts ...Options) (*Call, error) {
 		}
 		return c, nil
 	}
-	c := &Call{UUID: uuid, token: token, opts: o, events: make(chan Event, 256)}
+	c := &Call{UUID: uuid, token: token, opts: o, events: make(chan Event, 256), gone: make(chan struct{})}
 	r.calls[uuid] = c
 	return c, nil
 }
@@ -213,12 +222,12 @@ func (r *Registry) Forget(uuid string) {
 	delete(r.calls, uuid)
 	r.mu.Unlock()
 	if ok {
-		c.mu.Lock()
-		if !c.closedAll {
-			c.closedAll = true
+		c.forget.Do(func() {
+			close(c.gone)
+			c.sendMu.Lock()
 			close(c.events)
-		}
-		c.mu.Unlock()
+			c.sendMu.Unlock()
+		})
 	}
 }
 
@@ -335,7 +344,7 @@ func (p *pipeline) bargeIn() {
 		c.mu.Lock()
 		c.broke = true
 		c.mu.Unlock()
-		c.emit(Event{Kind: BargeIn, AtMs: p.posMs, SpeechMs: in.SpeechMs, Reason: d.Reason}, true)
+		c.emit(Event{Kind: BargeIn, AtMs: p.posMs, SpeechMs: in.SpeechMs, Reason: d.Reason, PlayedMs: in.PlayedMs}, true)
 	}
 }
 
@@ -432,4 +441,75 @@ func (p *pipeline) recognize(rec speech.StreamingRecognizer, ro speech.Recognize
 func (p *pipeline) close() {
 	p.endUtterance()
 	p.wg.Wait()
+}
+
+// ErrNoAnswer: WaitFinal timed out without speech (the callee said nothing).
+var ErrNoAnswer = errors.New("no answer within the listen timeout")
+
+// WaitFinal is the simple way to run a listen turn: it returns the next
+// Final event (text may be empty: no-match; Err set: the engine failed, take
+// the no-match path). Speech that started before the timeout extends the
+// wait until its Final; silence for timeout returns ErrNoAnswer; a closed
+// stream returns the StreamClosed event with an error. Other events are
+// passed to seen (may be nil) so barge-in and timeline code still get them.
+func (c *Call) WaitFinal(ctx context.Context, timeout time.Duration, seen func(Event)) (Event, error) {
+	deadline := time.Now().Add(timeout)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	speaking := false
+	lastSpeechMs := 0
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return Event{}, errors.New("call forgotten")
+			}
+			switch ev.Kind {
+			case Final:
+				if ev.Err == nil && ev.Result.Text == "" && lastSpeechMs > 0 && lastSpeechMs < NoiseMs {
+					// A cough or a click: not an answer. Keep listening for
+					// what is left of the timeout.
+					speaking, lastSpeechMs = false, 0
+					if seen != nil {
+						seen(ev)
+					}
+					if !time.Now().Before(deadline) {
+						return Event{}, ErrNoAnswer
+					}
+					t.Reset(time.Until(deadline))
+					continue
+				}
+				return ev, nil
+			case StreamClosed:
+				return ev, fmt.Errorf("audio stream closed: %s", ev.Reason)
+			case SpeechStarted:
+				speaking = true
+			case SpeechEnded:
+				lastSpeechMs = max(ev.SpeechMs, 1)
+			}
+			if seen != nil {
+				seen(ev)
+			}
+		case <-t.C:
+			if !speaking {
+				return Event{}, ErrNoAnswer
+			}
+			// Someone is talking: give the utterance its max length.
+			t.Reset(c.maxUtterance())
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// NoiseMs: an utterance with less voiced time than this that the recognizer
+// could not match is treated as noise by WaitFinal, not as a no-match answer.
+const NoiseMs = 400
+
+func (c *Call) maxUtterance() time.Duration {
+	ms := c.opts.VAD.MaxUtteranceMs
+	if ms <= 0 {
+		ms = 15000
+	}
+	return time.Duration(ms+2000) * time.Millisecond
 }

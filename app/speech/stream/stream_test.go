@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/waihu/waihu/app/speech"
+	"github.com/waihu/waihu/app/speech/engines/espeak"
 	"github.com/waihu/waihu/app/speech/engines/flite"
+	"github.com/waihu/waihu/app/speech/engines/sim"
 	"github.com/waihu/waihu/app/speech/engines/sphinx"
 )
 
@@ -407,4 +410,116 @@ func TestHelpers(t *testing.T) {
 func acceptFor(key string) string {
 	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// Forget while the stream is still delivering must not panic or block.
+func TestForgetDuringStream(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	pcm := say(t, "Who is this?", 8000)
+	for p := 0; p < len(pcm)/2; p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	reg.Forget("t1") // nobody reads call.Events()
+	for p := len(pcm) / 2; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	c.send(8, append([]byte{0x03, 0xe8}, "Normal closure"...))
+	if op, _ := c.recv(); op != 8 {
+		t.Fatalf("close echo op %d", op)
+	}
+	for range call.Events() { // closed by Forget; drains what was queued
+	}
+	if _, ok := reg.Call("t1"); ok {
+		t.Fatal("call still registered")
+	}
+}
+
+func TestWaitFinal(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	// Silence only: no answer.
+	for range 25 {
+		c.send(2, make([]byte, 320))
+	}
+	if _, err := call.WaitFinal(context.Background(), 50*time.Millisecond, nil); err != ErrNoAnswer {
+		t.Fatalf("silence: %v", err)
+	}
+	call.Prompt(speech.BargeInPolicy{Mode: speech.BargeInOn})
+	pcm := say(t, "Not interested", 8000)
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	var barged Event
+	ev, err := call.WaitFinal(context.Background(), 10*time.Second, func(e Event) {
+		if e.Kind == BargeIn {
+			barged = e
+		}
+	})
+	if err != nil || ev.Result.Text != "Not interested" {
+		t.Fatalf("final %+v %v", ev, err)
+	}
+	if barged.Kind != BargeIn || barged.PlayedMs <= 0 {
+		t.Fatalf("barge-in event %+v", barged)
+	}
+	c.send(8, append([]byte{0x03, 0xe8}, "Normal closure"...))
+	if ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil); err == nil || ev.Kind != StreamClosed {
+		t.Fatalf("closed: %+v %v", ev, err)
+	}
+}
+
+// The Mandarin demo path: the simulated callee's Mandarin audio (espeak-ng
+// via pinyin) streams in, VAD endpoints it, and the simulation recognizer
+// supplies the text from the side channel, marked simulated.
+func TestMandarinSimulated(t *testing.T) {
+	simRec := sim.New()
+	reg := NewRegistry(Options{Recognizer: simRec})
+	srv := httptest.NewServer(NewServer(reg))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	zh, err := espeak.New("")
+	if err != nil {
+		t.Fatalf("espeak-ng must be installed: %v", err)
+	}
+	a, err := zh.Synthesize(context.Background(), speech.SynthRequest{Text: "我不需要，谢谢。", SampleRate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := append(append(speech.Silence(8000, 300), a.PCM...), speech.Silence(8000, 1000)...)
+	c, _ := dialRaw(t, addr, handshake8k)
+	// The simulator sends the side-channel event as it starts speaking.
+	if err := simRec.HandleEvent(map[string]string{"Event-Subclass": "waihu::sim_speech", "Unique-ID": "t1",
+		"Speech-Text": "我不需要，谢谢。", "Speech-Start-Ms": "300", "Speech-End-Ms": "1900"}); err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	ev, err := call.WaitFinal(context.Background(), 10*time.Second, nil)
+	if err != nil || ev.Result.Text != "我不需要，谢谢。" || !ev.Result.Simulated || ev.Result.Engine != "simulation" {
+		t.Fatalf("final %+v %v", ev, err)
+	}
+}
+
+// A click-length burst the recognizer cannot match is noise, not an answer.
+func TestWaitFinalIgnoresNoise(t *testing.T) {
+	reg, addr := newServer(t)
+	call, _ := reg.Expect("t1", "tok-t1-secret")
+	c, _ := dialRaw(t, addr, handshake8k)
+	burst := make([]int16, 8000*250/1000)
+	for i := range burst {
+		burst[i] = int16(9000 * math.Sin(2*math.Pi*300*float64(i)/8000))
+	}
+	pcm := append(append(speech.Silence(8000, 300), speech.PCMBytes(burst)...), speech.Silence(8000, 1200)...)
+	for p := 0; p+320 <= len(pcm); p += 320 {
+		c.send(2, pcm[p:p+320])
+	}
+	var noise bool
+	_, err := call.WaitFinal(context.Background(), time.Second, func(e Event) { noise = noise || e.Kind == Final })
+	if err != ErrNoAnswer || !noise {
+		t.Fatalf("burst: err %v, noise final seen %v", err, noise)
+	}
 }

@@ -201,3 +201,18 @@ func TestImportRecording(t *testing.T) {
 		t.Errorf("silent: %v", err)
 	}
 }
+
+func BenchmarkGetHit(b *testing.B) {
+	t := &testing.T{}
+	c, _ := newCache(t)
+	k := Key{Engine: "flite", Text: "Please hold."}
+	if _, err := c.Get(context.Background(), k); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if e, err := c.Get(context.Background(), k); err != nil || !e.Cached {
+			b.Fatal(err)
+		}
+	}
+}

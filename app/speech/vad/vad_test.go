@@ -96,3 +96,15 @@ func TestClassifierLevels(t *testing.T) {
 		t.Fatalf("loud tone: %+v", f)
 	}
 }
+
+// BenchmarkEndpointerFrame: cost of one 20 ms frame at 8 kHz.
+func BenchmarkEndpointerFrame(b *testing.B) {
+	pcm := gen(seg{ms: 1000, tone: 6000}, seg{ms: 1000, noise: 30})
+	e := NewEndpointer(Config{})
+	b.SetBytes(320)
+	b.ResetTimer()
+	for i := range b.N {
+		p := (i * 320) % len(pcm)
+		e.Push(pcm[p : p+320])
+	}
+}

@@ -53,3 +53,22 @@ func TestSynthesizeMandarin(t *testing.T) {
 		t.Fatalf("punctuation only: %v", err)
 	}
 }
+
+func BenchmarkSynthesizeLine(b *testing.B) {
+	e, err := New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		if _, err := e.Synthesize(context.Background(), speech.SynthRequest{Text: "您好，这里是银行客服，请问您方便吗？"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPinyin(b *testing.B) {
+	e, _ := New("")
+	for range b.N {
+		e.Pinyin("您好，这里是银行客服，您本月应还款1200元，请于15日前还清。")
+	}
+}

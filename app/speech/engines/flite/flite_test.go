@@ -46,3 +46,15 @@ func TestSynthesize(t *testing.T) {
 		t.Fatalf("speed ignored: slow %d ms, fast %d ms", slow.DurationMs(), fast.DurationMs())
 	}
 }
+
+func BenchmarkSynthesizeLine(b *testing.B) {
+	e, err := New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		if _, err := e.Synthesize(context.Background(), speech.SynthRequest{Text: "Great, let me tell you about the plan."}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

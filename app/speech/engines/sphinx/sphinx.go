@@ -10,6 +10,11 @@
 // flush and reads the hypothesis back. A grammar is fixed per process, so
 // workers are pooled by grammar (a script's nodes map to a few grammars) and
 // checked out for one turn at a time.
+//
+// Limitation: in grammar mode the CLI prints a word posterior of 1.0 for
+// every word, so there is no usable confidence, and out-of-grammar speech
+// ("what is the price?") may be forced onto the nearest phrase. Scripts should
+// list the answers they expect broadly; remote engines give real confidences.
 package sphinx
 
 import (
@@ -313,8 +318,8 @@ func (w *worker) read() {
 // watch records early deaths for the backoff and restarts warm workers.
 func (e *Engine) watch(w *worker) {
 	<-w.p.Done()
-	early := time.Since(w.p.Start) < 2*time.Second && w.fed.Load() == 0
-	if early {
+	// Every death we did not cause counts; Finish's Success resets it.
+	if !w.p.KilledByUs() {
 		e.backoff.Failure(time.Now())
 	}
 	e.mu.Lock()
