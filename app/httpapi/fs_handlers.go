@@ -24,6 +24,12 @@ func (s *Server) registerFS() {
 	s.add(Route{Method: http.MethodPost, Path: "/fs/cdr", Tag: "freeswitch", Auth: AuthFS,
 		Summary: "mod_xml_cdr: store a CDR once per channel UUID (a repeated post changes nothing)",
 		Handler: s.fsCDR})
+	if s.deps.Prompts != nil {
+		h := http.StripPrefix(apiBase+"/fs/prompts", s.deps.Prompts)
+		s.add(Route{Method: http.MethodGet, Path: "/fs/prompts/:file", Tag: "freeswitch", Auth: AuthFS,
+			Summary: "A synthesized or uploaded prompt (content-addressed WAV) for mod_http_cache",
+			Handler: gin.WrapH(h)})
+	}
 }
 
 type cdrAck struct {

@@ -42,6 +42,8 @@ type Deps struct {
 	// CallControl answers FreeSWITCH's xml_curl and CDR posts (nil: those
 	// endpoints are not served).
 	CallControl *callctl.Service
+	// Prompts serves the TTS cache's files to FreeSWITCH (mod_http_cache).
+	Prompts http.Handler
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
 	NoRateLimits bool
 }

@@ -266,3 +266,15 @@ func (r *Registry) Has(kind, name string) bool {
 	_, ok := r.infos[kind+":"+name]
 	return ok
 }
+
+// Synthesizer returns the registered TTS engine with this name (the TTS
+// cache looks engines up by the name in its keys).
+func (r *Registry) Synthesizer(name string) (Synthesizer, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.tts[name]
+	if !ok {
+		return nil, fmt.Errorf("tts %q: %w", name, ErrUnknownEngine)
+	}
+	return s, nil
+}

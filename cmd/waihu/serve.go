@@ -128,27 +128,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	base := publicURL(cfg, ln.Addr())
+	scripts := scriptstore.New(db, accounts)
+	var demoTenant uint64
+	if seeded != nil {
+		demoTenant = seeded.TenantID
+	}
+	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, httpBase: base, tenantID: demoTenant, log: log})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer engine.Close()
+
 	srv := httpapi.New(httpapi.Deps{
 		Config:      cfg,
 		DB:          db,
 		Accounts:    accounts,
 		CallControl: calls,
-		Scripts:     scriptstore.New(db, accounts),
+		Prompts:     engine.tts.Handler(),
+		Scripts:     scripts,
 		Log:         log,
 		Registry:    reg,
 		Version:     version,
-		SPA:         spaHandler(), Public: publicHandler(),
+		SPA:         spaHandler(),
+		Public:      publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 
-	base := publicURL(cfg, ln.Addr())
 	log.Info("waihu serving", "version", version, "url", base, "database", string(db.Dialect)+":"+db.Target, "redis", redisLabel(runner))
 	if cfg.Demo {
 		printDemo(stdout, base, seeded)
