@@ -100,6 +100,10 @@ func (s *Service) Hold(ctx context.Context, tx *gorm.DB, a *store.CallAttempt) e
 		if err != nil || old == nil || old.State != store.HoldReleased {
 			return err // held or settled already: a replay
 		}
+		var charged int64
+		if err := tx.Model(&store.CallCharge{}).Where("attempt_uuid = ?", a.UUID).Count(&charged).Error; err != nil || charged > 0 {
+			return err // the call is over and paid for
+		}
 		// Released (not dialed after all) and now dialed again: hold anew.
 		r := tx.Model(&store.BillingHold{}).Where("id = ? AND state = ?", old.ID, store.HoldReleased).
 			Updates(map[string]any{"state": store.HoldHeld, "amount_fen": amount, "plan_id": plan.ID, "closed_at": nil})
@@ -249,10 +253,16 @@ func (s *Service) AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.Cal
 		return err
 	}
 	if cdr != nil {
-		return s.charge(ctx, tx, chargeIn{tenantID: a.TenantID, uuid: a.UUID, campaignID: a.CampaignID, billSec: cdr.BillSec, source: store.SourceCDR})
+		if err := s.charge(ctx, tx, chargeIn{tenantID: a.TenantID, uuid: a.UUID, campaignID: a.CampaignID, billSec: cdr.BillSec, source: store.SourceCDR}); err != nil {
+			return err
+		}
+		return syncCost(tx, a)
 	}
 	if a.AnsweredAt == nil && a.BillSec <= 0 {
-		return s.charge(ctx, tx, chargeIn{tenantID: a.TenantID, uuid: a.UUID, campaignID: a.CampaignID, billSec: 0, source: store.SourceAttempt})
+		if err := s.charge(ctx, tx, chargeIn{tenantID: a.TenantID, uuid: a.UUID, campaignID: a.CampaignID, billSec: 0, source: store.SourceAttempt}); err != nil {
+			return err
+		}
+		return syncCost(tx, a)
 	}
 	// Mark the hold as waiting for its CDR; a call that had no hold gets a
 	// zero one, so reconciliation finds it either way.
@@ -262,7 +272,21 @@ func (s *Service) AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.Cal
 	if _, err := insertOnce(tx, h); err != nil {
 		return fmt.Errorf("mark call finished: %w", err)
 	}
-	return tx.Model(&store.BillingHold{}).Where("attempt_uuid = ? AND finished_at IS NULL", a.UUID).Update("finished_at", now).Error
+	if err := tx.Model(&store.BillingHold{}).Where("attempt_uuid = ? AND finished_at IS NULL", a.UUID).Update("finished_at", now).Error; err != nil {
+		return fmt.Errorf("mark call finished: %w", err)
+	}
+	// A hold released earlier (an orphan released by reconciliation, a
+	// Release before a dial that happened after all) becomes an empty open
+	// marker again, unless the call is already charged.
+	var charged int64
+	if err := tx.Model(&store.CallCharge{}).Where("attempt_uuid = ?", a.UUID).Count(&charged).Error; err != nil {
+		return err
+	}
+	if charged > 0 {
+		return nil
+	}
+	return tx.Model(&store.BillingHold{}).Where("attempt_uuid = ? AND state = ?", a.UUID, store.HoldReleased).
+		Updates(map[string]any{"state": store.HoldHeld, "amount_fen": 0, "finished_at": now, "closed_at": nil}).Error
 }
 
 // CDRReceived is called by call control in the transaction that stores a
@@ -348,10 +372,17 @@ func (s *Service) charge(ctx context.Context, tx *gorm.DB, in chargeIn) error {
 		return fmt.Errorf("record call charge: %w", err)
 	}
 	if !inserted {
+		// Charged already. A hold opened again since (a replayed Hold after
+		// a Release) has nothing left to pay for.
+		if h != nil && h.State == store.HoldHeld {
+			if err := s.release(tx, in.uuid); err != nil {
+				return err
+			}
+		}
 		if in.source == store.SourceCDR {
 			return s.rerate(ctx, tx, in, b)
 		}
-		return nil // charged already
+		return nil
 	}
 	var heldAmt int64
 	if h != nil && h.State == store.HoldHeld {
@@ -383,6 +414,22 @@ func (s *Service) charge(ctx context.Context, tx *gorm.DB, in chargeIn) error {
 func fill(cc *store.CallCharge, b Breakdown) {
 	cc.BillSec, cc.BilledSec, cc.VoiceFen, cc.PerCallFen = b.BillSec, b.BilledSec, b.VoiceFen, b.PerCallFen
 	cc.ASRFen, cc.TTSFen, cc.LLMFen, cc.MinimumFen, cc.TotalFen = b.ASRFen, b.TTSFen, b.LLMFen, b.MinimumFen, b.TotalFen
+}
+
+// syncCost copies a charged call's cost onto the attempt, row and struct:
+// the CDR may have charged the call before call control wrote the attempt's
+// final state from a struct that did not know the cost yet.
+func syncCost(tx *gorm.DB, a *store.CallAttempt) error {
+	var cc store.CallCharge
+	err := tx.Where("attempt_uuid = ?", a.UUID).Take(&cc).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.CostFen = cc.TotalFen
+	return setAttemptCost(tx, a.UUID, cc.TotalFen)
 }
 
 func setAttemptCost(tx *gorm.DB, uuid string, fen int64) error {
