@@ -74,6 +74,15 @@ func (s *Service) SaveTitle(ctx context.Context, id uint64, in TitleInput) (*sto
 	return t, nil
 }
 
+// GetTitle returns one of the context tenant's titles.
+func (s *Service) GetTitle(ctx context.Context, id uint64) (*store.InvoiceTitle, error) {
+	var t store.InvoiceTitle
+	if err := s.db.With(ctx).Take(&t, id).Error; err != nil {
+		return nil, store.Translate(err)
+	}
+	return &t, nil
+}
+
 // DeleteTitle removes one of the context tenant's titles (issued invoices
 // keep their copy).
 func (s *Service) DeleteTitle(ctx context.Context, id uint64) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
@@ -31,7 +32,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	log := storetest.Logger()
 	accounts := tenant.New(db, log, tenant.Options{})
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Log: log, Version: "test", NoRateLimits: true})
+	bill := billing.New(db, accounts, log, billing.Options{})
+	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Billing: bill, Log: log, Version: "test", NoRateLimits: true})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
@@ -160,6 +162,7 @@ func (e *env) newTenant(name, marker string) *fixture {
 		e.t.Fatal(err)
 	}
 	f.resources["notification"] = n.ID
+	e.billingFixtures(f)
 	return f
 }
 

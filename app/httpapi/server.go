@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
@@ -27,6 +28,7 @@ type Deps struct {
 	Config   *config.Config
 	DB       *store.DB
 	Accounts *tenant.Service
+	Billing  *billing.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	Version  string
@@ -86,6 +88,7 @@ func New(d Deps) *Server {
 	s.api = e.Group(apiBase, s.bodyLimit(d.Config.MaxBodyBytes))
 	s.registerAuth()
 	s.registerConsole()
+	s.registerBilling()
 	s.registerAdmin()
 
 	e.NoMethod(func(c *gin.Context) {

@@ -111,6 +111,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
+	bill, err := newBilling(db, accounts, log)
+	if err != nil {
+		return err
+	}
+	bill.RegisterJobs(runner)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, Log: log, Registry: reg, Version: version,
+		Config: cfg, DB: db, Accounts: accounts, Billing: bill, Log: log, Registry: reg, Version: version,
 		SPA: spaHandler(), Public: publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
