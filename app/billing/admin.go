@@ -62,7 +62,7 @@ func (s *Service) Revenue(ctx context.Context, by, from, to string) ([]RevenueRo
 	if by == "day" {
 		err = q.Select("x.day AS `key`, " + sums).Group("x.day").Order("x.day").Scan(&rows).Error
 	} else {
-		err = q.Joins("JOIN tenants t ON t.id = x.tenant_id").Select("x.tenant_id, t.name, "+sums).
+		err = q.Joins("JOIN tenants t ON t.id = x.tenant_id").Select("x.tenant_id, t.name, " + sums).
 			Group("x.tenant_id, t.name").Order("amount_fen DESC").Scan(&rows).Error
 		for i := range rows {
 			rows[i].Key = fmt.Sprint(rows[i].TenantID)

@@ -233,14 +233,14 @@ func (s *Server) registerBilling() {
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/statement.xlsx", Tag: atag, Summary: "A tenant's monthly statement as XLSX (to send)", Auth: AuthStaff,
 		Area: "billing", Resource: "tenant", Query: monthParam, Handler: s.adminStatementXLSX})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/recharges", Tag: atag, Summary: "Recharge orders of every tenant", Auth: AuthStaff, Area: "billing",
-		Query: append([]QueryParam{{"state", "string", "pending, paid, canceled or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
+		Query:    append([]QueryParam{{"state", "string", "pending, paid, canceled or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
 		Response: listOf[rechargeJSON]{}, Handler: s.adminListRecharges})
 	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/recharges/:id/confirm", Tag: atag, Summary: "Confirm a bank transfer arrived (credits the tenant once)",
 		Auth: AuthStaff, Area: "billing", Resource: "recharge", Request: referenceRequest{}, Response: rechargeJSON{}, Handler: s.adminConfirmRecharge})
 	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/recharges/:id/reject", Tag: atag, Summary: "Reject a recharge order that was not paid",
 		Auth: AuthStaff, Area: "billing", Resource: "recharge", Request: reasonRequest{}, Response: rechargeJSON{}, Handler: s.adminRejectRecharge})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/invoices", Tag: atag, Summary: "Invoice queue", Auth: AuthStaff, Area: "billing",
-		Query: append([]QueryParam{{"state", "string", "requested, issued or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
+		Query:    append([]QueryParam{{"state", "string", "requested, issued or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
 		Response: listOf[invoiceJSON]{}, Handler: s.adminListInvoices})
 	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/invoices/:id/issue", Tag: atag, Summary: "Mark an invoice issued with its PDF", Auth: AuthStaff,
 		Area: "billing", Resource: "invoice", Request: issueInvoiceRequest{}, Response: invoiceJSON{}, Handler: s.adminIssueInvoice})
