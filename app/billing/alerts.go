@@ -87,7 +87,7 @@ func (s *Service) sendLowBalance(ctx context.Context, task *store.OutboxTask) er
 	}
 	yuan := FormatYuan(p.AvailableFen)
 	err := s.db.Tx(store.WithTenant(ctx, p.TenantID), func(tx *gorm.DB) error {
-		n := &store.Notification{Kind: "billing.low_balance", Title: "notice.billing_low_balance.title", Body: yuan}
+		n := &store.Notification{Kind: "billing.low_balance", Title: "billing.notice.low_balance", Body: yuan}
 		if err := tx.Create(n).Error; err != nil {
 			return fmt.Errorf("create notice: %w", err)
 		}
