@@ -168,11 +168,14 @@ func platformAccount(tx *gorm.DB, kind string) (uint64, error) {
 	var acc store.BillingAccount
 	err := tx.Where("tenant_id = 0 AND kind = ?", kind).Take(&acc).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
+		// The migration creates them; this is for a database that lost one.
 		acc = store.BillingAccount{TenantID: 0, Kind: kind}
 		if err := insertOnceErr(tx, &acc); err != nil {
 			return 0, fmt.Errorf("create platform account %s: %w", kind, err)
 		}
-		err = tx.Where("tenant_id = 0 AND kind = ?", kind).Take(&acc).Error
+		// A locking read sees a row another transaction committed after
+		// this one's snapshot (MySQL's REPEATABLE READ).
+		err = tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = 0 AND kind = ?", kind).Take(&acc).Error
 	}
 	if err != nil {
 		return 0, fmt.Errorf("platform account %s: %w", kind, err)

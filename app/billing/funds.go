@@ -96,7 +96,7 @@ func (s *Service) Hold(ctx context.Context, tx *gorm.DB, a *store.CallAttempt) e
 	}
 	rearm := false
 	if !inserted {
-		old, err := findHold(tx, a.UUID)
+		old, err := findHold(tx.Clauses(clause.Locking{Strength: "UPDATE"}), a.UUID)
 		if err != nil || old == nil || old.State != store.HoldReleased {
 			return err // held or settled already: a replay
 		}
@@ -443,7 +443,9 @@ func setAttemptCost(tx *gorm.DB, uuid string, fen int64) error {
 // CDR arrives late with a different figure.
 func (s *Service) rerate(ctx context.Context, tx *gorm.DB, in chargeIn, b Breakdown) error {
 	var old store.CallCharge
-	if err := tx.Where("attempt_uuid = ?", in.uuid).Take(&old).Error; err != nil {
+	// Locking read: the row may have been committed by another transaction
+	// after this one's snapshot began.
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("attempt_uuid = ?", in.uuid).Take(&old).Error; err != nil {
 		return fmt.Errorf("read call charge: %w", err)
 	}
 	if old.Source != store.SourceAttempt {

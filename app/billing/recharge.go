@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/waihu/waihu/app/apperr"
 	"github.com/waihu/waihu/app/store"
@@ -156,7 +157,7 @@ func (s *Service) ConfirmRecharge(ctx context.Context, id uint64, reference stri
 // match the order.
 func (s *Service) pay(ctx context.Context, tx *gorm.DB, id uint64, reference string, staffID uint64, amountFen int64) error {
 	var o store.RechargeOrder
-	if err := tx.Take(&o, id).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&o, id).Error; err != nil {
 		return store.Translate(err)
 	}
 	if o.State == store.RechargePaid {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -543,7 +544,7 @@ func (s *Server) billingNotify(c *gin.Context) {
 	}
 	ack, err := s.deps.Billing.HandleNotify(c.Request.Context(), c.Param("provider"), c.Request.PostForm)
 	if err != nil {
-		if strings.Contains(err.Error(), "signature") {
+		if errors.Is(err, billing.ErrBadSignature) {
 			fail(c, apperr.Coded(http.StatusBadRequest, "bad_signature", "the notification's signature does not verify"))
 			return
 		}
