@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
@@ -34,7 +35,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	accounts := tenant.New(db, log, tenant.Options{})
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
 	calls := callctl.New(db, callctl.Options{Log: log})
+	bill := billing.New(db, accounts, log, billing.Options{})
 	srv := httpapi.New(httpapi.Deps{
+		Billing:      bill,
 		Config:       cfg,
 		DB:           db,
 		Accounts:     accounts,
@@ -182,6 +185,7 @@ func (e *env) newTenant(name, marker string) *fixture {
 		e.t.Fatalf("publish script: %d %v", status, body)
 	}
 	f.resources["script_version"] = uint64(body["id"].(float64))
+	e.billingFixtures(f)
 	return f
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
@@ -30,6 +31,7 @@ type Deps struct {
 	DB       *store.DB
 	Accounts *tenant.Service
 	Scripts  *scriptstore.Service
+	Billing  *billing.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	Version  string
@@ -95,6 +97,7 @@ func New(d Deps) *Server {
 	s.registerAuth()
 	s.registerConsole()
 	s.registerDialog()
+	s.registerBilling()
 	s.registerAdmin()
 	s.registerFS()
 

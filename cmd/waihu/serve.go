@@ -114,6 +114,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
 	calls := callctl.New(db, callctl.Options{Log: log})
+	bill, err := newBilling(db, accounts, log)
+	if err != nil {
+		return err
+	}
+	bill.RegisterJobs(runner)
+	// Billing settles each call in the transactions that end it and store
+	// its CDR (either may come first; each call is charged once).
+	calls.OnFinish(bill.AttemptFinished)
+	calls.OnCDR(bill.CDRReceived)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -150,6 +159,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DB:          db,
 		Accounts:    accounts,
 		CallControl: calls,
+		Billing:     bill,
 		Prompts:     engine.tts.Handler(),
 		Scripts:     scripts,
 		Log:         log,

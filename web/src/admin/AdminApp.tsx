@@ -9,6 +9,9 @@ import { NotFound } from '../shared/NotFound';
 import { roleLabel } from '../shared/roles';
 import { RequireSession } from '../shared/session';
 import { AuditPage } from './AuditPage';
+import { InvoicesPage } from './billing/InvoicesPage';
+import { PricePlansPage } from './billing/PricePlansPage';
+import { RechargesPage } from './billing/RechargesPage';
 import { DashboardPage } from './DashboardPage';
 import { LoginPage } from './LoginPage';
 import { ADMIN_NAV } from './nav';
@@ -66,9 +69,9 @@ export default function AdminApp() {
           <Route path="tenants" element={<TenantsPage />} />
           <Route path="trunks" element={<EmptyPage title="nav.admin.trunks" description="empty.admin.trunks" />} />
           <Route path="nodes" element={<EmptyPage title="nav.admin.nodes" description="empty.admin.nodes" />} />
-          <Route path="price-plans" element={<EmptyPage title="nav.admin.priceplans" description="empty.admin.priceplans" />} />
-          <Route path="recharges" element={<EmptyPage title="nav.admin.recharges" description="empty.admin.recharges" />} />
-          <Route path="invoices" element={<EmptyPage title="nav.admin.invoices" description="empty.admin.invoices" />} />
+          <Route path="price-plans" element={<PricePlansPage />} />
+          <Route path="recharges" element={<RechargesPage />} />
+          <Route path="invoices" element={<InvoicesPage />} />
           <Route path="stats" element={<EmptyPage title="nav.admin.stats" description="empty.admin.stats" />} />
           <Route path="staff" element={<StaffPage />} />
           <Route path="audit" element={<AuditPage />} />

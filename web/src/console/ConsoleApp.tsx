@@ -8,6 +8,7 @@ import { EmptyPage } from '../shared/EmptyPage';
 import { NotFound } from '../shared/NotFound';
 import { RequireSession } from '../shared/session';
 import { roleLabel } from '../shared/roles';
+import { BillingPage } from './billing/BillingPage';
 import { DashboardPage } from './DashboardPage';
 import { LoginPage } from './LoginPage';
 import { ScriptEditorPage } from './scripts/ScriptEditorPage';
@@ -79,7 +80,7 @@ export default function ConsoleApp() {
           <Route path="results" element={<EmptyPage title="nav.console.results" description="empty.console.results" />} />
           <Route path="dnc" element={<EmptyPage title="nav.console.dnc" description="empty.console.dnc" />} />
           <Route path="agents" element={<EmptyPage title="nav.console.agents" description="empty.console.agents" />} />
-          <Route path="billing" element={<EmptyPage title="nav.console.billing" description="empty.console.billing" />} />
+          <Route path="billing" element={<BillingPage />} />
           <Route path="settings" element={<Navigate to="/console/settings/users" replace />} />
           <Route path="settings/users" element={<UsersPage />} />
           <Route path="settings/api-keys" element={<ApiKeysPage />} />
