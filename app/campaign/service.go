@@ -55,7 +55,7 @@ type Options struct {
 	MaxUploadBytes int64
 	// MaxRows caps the data rows of one file (default 1,000,000).
 	MaxRows int
-	// BatchSize is the rows committed per import transaction (default 1000).
+	// BatchSize is the rows committed per import transaction (default 2000).
 	BatchSize int
 
 	Dialer     Dialer
@@ -112,7 +112,7 @@ func New(db *store.DB, opt Options) *Service {
 		opt.MaxRows = 1_000_000
 	}
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 1000
+		opt.BatchSize = 2000
 	}
 	if opt.TickEvery <= 0 {
 		opt.TickEvery = time.Second
