@@ -332,7 +332,7 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 			if err := tx.Create(a).Error; err != nil {
 				return store.Translate(err)
 			}
-			return jobs.Enqueue(tctx, tx, JobDial, a.UUID, dialPayload{UUID: a.UUID, TenantID: a.TenantID}, now)
+			return jobs.Enqueue(tctx, tx, JobDial, a.UUID, dialPayload{UUID: a.UUID, TenantID: a.TenantID}, time.Time{})
 		})
 		switch {
 		case errors.Is(err, errRaced), errors.Is(err, store.ErrConflict):

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -321,7 +322,7 @@ func (s *Service) StartImport(ctx context.Context, importID uint64, m Mapping) (
 		if err := tx.Model(&store.ContactList{}).Where("id = ?", imp.ListID).Update("columns", string(colsJSON)).Error; err != nil {
 			return err
 		}
-		return jobs.Enqueue(ctx, tx, JobImport, "import:"+strconv.FormatUint(imp.ID, 10), importPayload{ImportID: imp.ID, TenantID: imp.TenantID}, s.now())
+		return jobs.Enqueue(ctx, tx, JobImport, "import:"+strconv.FormatUint(imp.ID, 10), importPayload{ImportID: imp.ID, TenantID: imp.TenantID}, time.Time{})
 	})
 	if err != nil {
 		return nil, err

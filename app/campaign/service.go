@@ -77,6 +77,8 @@ type Options struct {
 	// StuckAfter is how long an attempt may stay dialing before it is handed
 	// to the Reconciler (default 2 minutes).
 	StuckAfter time.Duration
+	// ReconcileEvery is how often stuck attempts are looked for (default 30s).
+	ReconcileEvery time.Duration
 	// PlatformCap is the per-number limit across all tenants (default 2/day, 5/week).
 	DailyCap, WeeklyCap int
 	// BreakerMinCalls and BreakerFailRate trip the circuit breaker: among the
@@ -123,6 +125,9 @@ func New(db *store.DB, opt Options) *Service {
 	if opt.StuckAfter <= 0 {
 		opt.StuckAfter = 2 * time.Minute
 	}
+	if opt.ReconcileEvery <= 0 {
+		opt.ReconcileEvery = 30 * time.Second
+	}
 	if opt.DailyCap <= 0 {
 		opt.DailyCap = 2
 	}
@@ -168,7 +173,7 @@ func (s *Service) RegisterJobs(r *jobs.Runner) {
 	r.Handle(JobDial, s.dialJob)
 	r.Handle(JobWebhook, s.webhookJob)
 	r.Every(jobs.Periodic{Kind: JobTick, Every: s.opt.TickEvery, Run: s.Tick})
-	r.Every(jobs.Periodic{Kind: JobReconcile, Every: 30 * time.Second, Run: s.ReconcileStuck})
+	r.Every(jobs.Periodic{Kind: JobReconcile, Every: s.opt.ReconcileEvery, Run: s.ReconcileStuck})
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC() }

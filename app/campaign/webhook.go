@@ -147,7 +147,7 @@ func (s *Service) emit(ctx context.Context, tx *gorm.DB, tenantID uint64, event 
 		if err := tx.WithContext(tctx).Create(d).Error; err != nil {
 			return fmt.Errorf("record webhook delivery: %w", err)
 		}
-		if err := jobs.Enqueue(tctx, tx, JobWebhook, "wh:"+msgID, map[string]any{"delivery_id": d.ID, "tenant_id": tenantID}, s.now()); err != nil {
+		if err := jobs.Enqueue(tctx, tx, JobWebhook, "wh:"+msgID, map[string]any{"delivery_id": d.ID, "tenant_id": tenantID}, time.Time{}); err != nil {
 			return err
 		}
 	}
