@@ -183,3 +183,18 @@ func (s *Service) nudge() {
 		s.runner.Nudge()
 	}
 }
+
+// Plug sets the engines after construction (call control may itself need
+// the campaign service for ContactVars and AttemptFinished). Call it before
+// the job runner starts; nil arguments leave the current value.
+func (s *Service) Plug(d Dialer, r Reconciler, f Funds) {
+	if d != nil {
+		s.opt.Dialer = d
+	}
+	if r != nil {
+		s.opt.Reconciler = r
+	}
+	if f != nil {
+		s.opt.Funds = f
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
@@ -36,6 +37,8 @@ type Deps struct {
 	Public http.Handler
 	// ReadyChecks must all pass for /readyz (database, Redis, …).
 	ReadyChecks map[string]func(context.Context) error
+	// Campaigns serves lists, DNC, campaigns, results and webhooks (nil: none).
+	Campaigns *campaign.Service
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
 	NoRateLimits bool
 }
@@ -49,6 +52,7 @@ type Server struct {
 	version string
 	limits  *limiters
 	metrics *httpMetrics
+	bodyMax map[string]int64 // "METHOD /api/v1/path" -> body limit
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -64,7 +68,7 @@ func New(d Deps) *Server {
 	if d.Config == nil {
 		d.Config = &config.Config{MaxBodyBytes: 1 << 20, SecureCookies: "auto", SessionTTL: 12 * time.Hour}
 	}
-	s := &Server{deps: d, engine: gin.New(), version: d.Version, limits: newLimiters(), metrics: newHTTPMetrics(d.Registry)}
+	s := &Server{deps: d, engine: gin.New(), version: d.Version, limits: newLimiters(), metrics: newHTTPMetrics(d.Registry), bodyMax: map[string]int64{}}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
@@ -86,6 +90,7 @@ func New(d Deps) *Server {
 	s.api = e.Group(apiBase, s.bodyLimit(d.Config.MaxBodyBytes))
 	s.registerAuth()
 	s.registerConsole()
+	s.registerCampaign()
 	s.registerAdmin()
 
 	e.NoMethod(func(c *gin.Context) {

@@ -17,7 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
 	"github.com/waihu/waihu/app/httpapi"
@@ -112,6 +114,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
 
+	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
+	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
+		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
+	campaigns.RegisterJobs(runner)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -126,7 +133,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, Log: log, Registry: reg, Version: version,
+		Config: cfg, DB: db, Accounts: accounts, Campaigns: campaigns, Log: log, Registry: reg, Version: version,
 		SPA: spaHandler(), Public: publicHandler(),
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
