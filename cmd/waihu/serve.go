@@ -127,6 +127,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if seeded, err = demo.Seed(ctx, db, accounts); err != nil {
 			return err
 		}
+		if err := demo.SeedCampaign(ctx, db, campaigns, seeded.TenantID); err != nil {
+			return err
+		}
 	}
 	if err := runner.Start(ctx); err != nil {
 		return err
