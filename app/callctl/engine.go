@@ -58,6 +58,9 @@ type EngineOptions struct {
 	CDRGrace time.Duration
 	// NodeRefresh is how often the node table is re-read (default 10 s).
 	NodeRefresh time.Duration
+	// ReleaseNotDialed puts back an attempt reconciliation proved never
+	// became a call (campaign's ReleaseNotDialed).
+	ReleaseNotDialed func(ctx context.Context, a *store.CallAttempt, reason string) error
 	// Pool overrides the ESL pool options (tests shorten timeouts).
 	Pool esl.PoolOptions
 }
@@ -267,7 +270,7 @@ func (e *Engine) nodeState(id uint64, up bool, err error) {
 		e.log.Warn("record node state", "node", id, "err", dbErr)
 	}
 	if up && e.ctx != nil {
-		go e.Reconcile(e.ctx, id)
+		go e.ReconcileNode(e.ctx, id)
 	}
 }
 
@@ -559,12 +562,12 @@ func (e *Engine) finish(ctx context.Context, lc *liveCall, f Final) {
 	})
 }
 
-// Reconcile compares the attempts a node should be carrying with the
+// ReconcileNode compares the attempts a node should be carrying with the
 // channels it has, after a (re)connect or a waihu restart: calls still up
 // are hung up (no session can take them over safely), calls gone wait for
 // their CDR. Nothing is dialled again here: a retry is a new attempt
 // decided by the campaign's rules.
-func (e *Engine) Reconcile(ctx context.Context, nodeID uint64) {
+func (e *Engine) ReconcileNode(ctx context.Context, nodeID uint64) {
 	var open []store.CallAttempt
 	err := e.db.With(store.AsPlatform(ctx)).
 		Where("node_id = ? AND state IN ?", nodeID, []string{store.AttemptDialing, store.AttemptRinging, store.AttemptEarly, store.AttemptTalking}).
@@ -636,4 +639,46 @@ func (e *Engine) reconcileLost(ctx context.Context) {
 			e.log.Warn("reconcile: finish lost call", "attempt", a.UUID, "err", err)
 		}
 	}
+}
+
+// Reconcile settles one attempt stuck in dialing (the campaign's
+// Reconciler): a call this process follows is left alone; one that never
+// got a node, or that FreeSWITCH has no channel and no CDR for, never
+// became a call and is released; a channel still up with nobody following
+// it is hung up, and its CDR finishes it.
+func (e *Engine) Reconcile(ctx context.Context, a *store.CallAttempt) error {
+	if e.call(a.UUID) != nil {
+		return nil
+	}
+	release := func(reason string) error {
+		if e.o.ReleaseNotDialed == nil {
+			return nil
+		}
+		return e.o.ReleaseNotDialed(ctx, a, reason)
+	}
+	if a.NodeID == 0 {
+		return release("the originate was never sent")
+	}
+	var cdrs int64
+	if err := e.db.With(store.AsPlatform(ctx)).Model(&store.CDR{}).Where("uuid = ? OR attempt_uuid = ?", a.UUID, a.UUID).Count(&cdrs).Error; err != nil {
+		return err
+	}
+	if cdrs > 0 {
+		_, err := e.svc.FinishFromCDRs(ctx, time.Now().UTC().Add(time.Second))
+		return err
+	}
+	cmd, err := esl.UUIDExists(a.UUID)
+	if err != nil {
+		return err
+	}
+	out, err := e.pool.API(ctx, a.NodeID, cmd)
+	if err != nil {
+		return fmt.Errorf("reconcile %s: node %d unreachable: %w", a.UUID, a.NodeID, err)
+	}
+	if strings.TrimSpace(out) == "true" {
+		kill, _ := esl.UUIDKill(a.UUID, "NORMAL_CLEARING")
+		_, err := e.pool.API(ctx, a.NodeID, kill)
+		return err
+	}
+	return release("FreeSWITCH has no channel and no CDR for it")
 }

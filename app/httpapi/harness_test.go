@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/callctl"
+	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
@@ -22,11 +25,12 @@ import (
 )
 
 type env struct {
-	t        *testing.T
-	db       *store.DB
-	accounts *tenant.Service
-	srv      *httpapi.Server
-	http     *httptest.Server
+	t         *testing.T
+	db        *store.DB
+	accounts  *tenant.Service
+	campaigns *campaign.Service
+	srv       *httpapi.Server
+	http      *httptest.Server
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
@@ -36,7 +40,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
 	calls := callctl.New(db, callctl.Options{Log: log})
 	bill := billing.New(db, accounts, log, billing.Options{})
+	camps := campaign.New(db, campaign.Options{DataDir: t.TempDir(), Log: log})
 	srv := httpapi.New(httpapi.Deps{
+		Campaigns:    camps,
 		Billing:      bill,
 		Config:       cfg,
 		DB:           db,
@@ -49,7 +55,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
+	return &env{t: t, db: db, accounts: accounts, campaigns: camps, srv: srv, http: hs}
 }
 
 // client is a browser-like API client: a cookie jar and the CSRF token.
@@ -186,7 +192,65 @@ func (e *env) newTenant(name, marker string) *fixture {
 	}
 	f.resources["script_version"] = uint64(body["id"].(float64))
 	e.billingFixtures(f)
+	e.campaignFixtures(f)
 	return f
+}
+
+// campaignFixtures gives the tenant a list, an import, a campaign, a call
+// record, a do-not-call entry and a webhook, all marked.
+func (e *env) campaignFixtures(f *fixture) {
+	e.t.Helper()
+	ctx := store.WithTenant(context.Background(), f.tenant.ID)
+	cs := e.campaigns
+	p, err := cs.Upload(ctx, "upload"+f.marker, "f.csv", strings.NewReader("phone,name\n13800138000,"+f.marker+"\n"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["import"] = p.ImportID
+	l := &store.ContactList{Name: "list" + f.marker, State: store.ListReady, Columns: "[]"}
+	if err := e.db.With(ctx).Create(l).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	if _, _, err := cs.AddContacts(ctx, l.ID, []campaign.ContactInput{{Phone: "13800138000", Name: "who" + f.marker}}); err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["list"] = l.ID
+	c, err := cs.CreateCampaign(ctx, campaign.CampaignInput{Name: "camp" + f.marker, ListID: l.ID, ScriptVersionID: f.resources["script_version"]})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["campaign"] = c.ID
+	var contact store.Contact
+	e.db.With(ctx).Where("list_id = ?", l.ID).First(&contact)
+	a := &store.CallAttempt{UUID: uuidFor(f.marker), CampaignID: c.ID, ContactID: contact.ID, AttemptNo: 1, Phone: contact.Phone,
+		State: store.AttemptFinished, Outcome: "answered", Grade: "A", Vars: `{"note":"` + f.marker + `"}`}
+	if err := e.db.With(ctx).Create(a).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["call"] = a.ID
+	if _, err := cs.AddDNC(ctx, false, []string{"13900000001"}, "", "dnc"+f.marker); err != nil {
+		e.t.Fatal(err)
+	}
+	var d store.DNCEntry
+	e.db.With(ctx).First(&d)
+	f.resources["dnc"] = d.ID
+	w, err := cs.CreateWebhook(ctx, campaign.WebhookInput{URL: "https://hooks.example/" + f.marker})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["webhook"] = w.ID
+	pctx := store.AsPlatform(context.Background())
+	if _, err := cs.AddDNC(pctx, true, []string{"13900000002"}, "", ""); err != nil {
+		e.t.Fatal(err)
+	}
+	var pd store.PlatformDNC
+	e.db.With(pctx).First(&pd)
+	f.resources["platform_dnc"] = pd.ID
+}
+
+func uuidFor(marker string) string {
+	h := fmt.Sprintf("%x", sha256.Sum256([]byte(marker)))
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // fillPath replaces :param segments with ids of the fixture's resources.

@@ -132,8 +132,12 @@ func securityHeaders() gin.HandlerFunc {
 	}
 }
 
-func (s *Server) bodyLimit(n int64) gin.HandlerFunc {
+func (s *Server) bodyLimit(def int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n := def
+		if m, ok := s.bodyMax[c.Request.Method+" "+c.FullPath()]; ok {
+			n = m
+		}
 		if c.Request.ContentLength > n {
 			fail(c, &http.MaxBytesError{Limit: n})
 			return

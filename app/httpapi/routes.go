@@ -41,7 +41,10 @@ type Route struct {
 	Response any // zero value of the JSON response type, or nil
 	Status   int // success status; 200 when zero
 	Query    []QueryParam
-	Handler  gin.HandlerFunc
+	// MaxBody raises the request body limit for this route (file uploads);
+	// zero keeps the server's default.
+	MaxBody int64
+	Handler gin.HandlerFunc
 }
 
 // QueryParam documents a query-string parameter.
@@ -71,6 +74,9 @@ func (s *Server) add(r Route) {
 		handlers = append(handlers, s.requireCSRF())
 	}
 	handlers = append(handlers, r.Handler)
+	if r.MaxBody > 0 {
+		s.bodyMax[r.Method+" "+apiBase+r.Path] = r.MaxBody
+	}
 	s.api.Handle(r.Method, r.Path, handlers...)
 	s.routes = append(s.routes, r)
 }

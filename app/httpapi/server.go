@@ -17,6 +17,7 @@ import (
 
 	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/callctl"
+	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
@@ -46,6 +47,8 @@ type Deps struct {
 	CallControl *callctl.Service
 	// Prompts serves the TTS cache's files to FreeSWITCH (mod_http_cache).
 	Prompts http.Handler
+	// Campaigns serves lists, DNC, campaigns, results and webhooks (nil: none).
+	Campaigns *campaign.Service
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
 	NoRateLimits bool
 }
@@ -59,6 +62,7 @@ type Server struct {
 	version string
 	limits  *limiters
 	metrics *httpMetrics
+	bodyMax map[string]int64 // "METHOD /api/v1/path" -> body limit
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -74,7 +78,7 @@ func New(d Deps) *Server {
 	if d.Config == nil {
 		d.Config = &config.Config{MaxBodyBytes: 1 << 20, SecureCookies: "auto", SessionTTL: 12 * time.Hour}
 	}
-	s := &Server{deps: d, engine: gin.New(), version: d.Version, limits: newLimiters(), metrics: newHTTPMetrics(d.Registry)}
+	s := &Server{deps: d, engine: gin.New(), version: d.Version, limits: newLimiters(), metrics: newHTTPMetrics(d.Registry), bodyMax: map[string]int64{}}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
@@ -98,6 +102,7 @@ func New(d Deps) *Server {
 	s.registerConsole()
 	s.registerDialog()
 	s.registerBilling()
+	s.registerCampaign()
 	s.registerAdmin()
 	s.registerFS()
 

@@ -16,11 +16,11 @@ type CallAttempt struct {
 	ID uint64 `gorm:"primaryKey"`
 	TenantOwned
 	UUID       string `gorm:"size:36;not null;uniqueIndex"`
-	CampaignID uint64 `gorm:"not null;uniqueIndex:idx_attempt_key,priority:1;index:idx_attempt_campaign_state,priority:1"`
+	CampaignID uint64 `gorm:"not null;uniqueIndex:idx_attempt_key,priority:1;index:idx_attempt_campaign_state,priority:1;index:idx_attempt_campaign_outcome,priority:1;index:idx_attempt_campaign_queued,priority:1"`
 	ContactID  uint64 `gorm:"not null;uniqueIndex:idx_attempt_key,priority:2"`
 	AttemptNo  int    `gorm:"not null;uniqueIndex:idx_attempt_key,priority:3"`
 	// Phone is the callee in E.164; CallerID the presented number.
-	Phone    string `gorm:"size:32;not null;index"`
+	Phone    string `gorm:"size:32;not null;index;index:idx_attempt_phone_queued,priority:1"`
 	CallerID string `gorm:"size:32;not null;default:''"`
 	TrunkID  uint64 `gorm:"not null;default:0"`
 	NodeID   uint64 `gorm:"not null;default:0"`
@@ -28,12 +28,12 @@ type CallAttempt struct {
 	ScriptVersionID uint64 `gorm:"not null;default:0"`
 	State           string `gorm:"size:16;not null;index:idx_attempt_campaign_state,priority:2"`
 	// Outcome is one of the callctl outcome constants once State is finished.
-	Outcome     string `gorm:"size:32;not null;default:'';index"`
+	Outcome     string `gorm:"size:32;not null;default:'';index;index:idx_attempt_campaign_outcome,priority:2"`
 	HangupCause string `gorm:"size:64;not null;default:''"`
 	SIPStatus   int    `gorm:"column:sip_status;not null;default:0"`
 	// EarlyMedia is what the early-media classifier heard, if anything.
-	EarlyMedia string `gorm:"size:32;not null;default:''"`
-	QueuedAt   time.Time
+	EarlyMedia string    `gorm:"size:32;not null;default:''"`
+	QueuedAt   time.Time `gorm:"index:idx_attempt_campaign_queued,priority:2;index:idx_attempt_phone_queued,priority:2"`
 	DialedAt   *time.Time
 	AnsweredAt *time.Time
 	EndedAt    *time.Time
@@ -51,6 +51,10 @@ type CallAttempt struct {
 	// Simulated marks calls placed through the switch simulator.
 	Simulated bool   `gorm:"not null;default:false"`
 	Error     string `gorm:"size:512;not null;default:''"`
+	// NotDialed marks an attempt that ended without reaching FreeSWITCH (no
+	// funds, no capacity): it counts neither toward retries nor the
+	// per-number cap (added by migration 0402).
+	NotDialed bool `gorm:"not null;default:false"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -33,6 +33,7 @@ type callingDeps struct {
 	calls    *callctl.Service
 	scripts  callctl.ScriptSource
 	vars     callctl.VarsSource
+	release  func(ctx context.Context, a *store.CallAttempt, reason string) error
 	httpBase string // waihu's own URL (CDR posts from the simulator)
 	tenantID uint64 // demo tenant
 	log      *slog.Logger
@@ -92,7 +93,7 @@ func startCalling(ctx context.Context, d callingDeps) (*calling, error) {
 	}
 	c.engine = callctl.NewEngine(d.calls, callctl.EngineOptions{
 		Log: d.log, Advertise: advertise, RecordDir: d.cfg.RecordingsDir,
-		Scripts: d.scripts, Vars: d.vars, Prompts: prompts,
+		Scripts: d.scripts, Vars: d.vars, Prompts: prompts, ReleaseNotDialed: d.release,
 	})
 	if err := c.engine.Start(ctx, listen); err != nil {
 		c.Close()

@@ -17,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/waihu/waihu/app/callctl"
+	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
@@ -124,6 +126,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	calls.OnFinish(bill.AttemptFinished)
 	calls.OnCDR(bill.CDRReceived)
 
+	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
+	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
+		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
+	campaigns.RegisterJobs(runner)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -132,11 +139,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if seeded, err = demo.Seed(ctx, db, accounts); err != nil {
 			return err
 		}
+		version, err := demo.SeedScript(ctx, db, scriptstore.New(db, accounts), seeded.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := demo.SeedCampaign(ctx, db, campaigns, seeded.TenantID, version); err != nil {
+			return err
+		}
 	}
-	if err := runner.Start(ctx); err != nil {
-		return err
-	}
-
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -147,12 +157,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if seeded != nil {
 		demoTenant = seeded.TenantID
 	}
-	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, httpBase: base, tenantID: demoTenant, log: log})
+	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, vars: campaigns.ContactVars,
+		release: campaigns.ReleaseNotDialed, httpBase: base, tenantID: demoTenant, log: log})
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	defer engine.Close()
+	// Campaigns dial through call control, hold funds through billing, and
+	// learn each call's end in the transaction that finishes it.
+	campaigns.Plug(engine.engine, engine.engine, bill)
+	calls.OnFinish(campaigns.AttemptFinished)
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
 
 	srv := httpapi.New(httpapi.Deps{
 		Config:      cfg,
@@ -160,6 +178,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Accounts:    accounts,
 		CallControl: calls,
 		Billing:     bill,
+		Campaigns:   campaigns,
 		Prompts:     engine.tts.Handler(),
 		Scripts:     scripts,
 		Log:         log,

@@ -9,7 +9,11 @@ import { NotFound } from '../shared/NotFound';
 import { RequireSession } from '../shared/session';
 import { roleLabel } from '../shared/roles';
 import { BillingPage } from './billing/BillingPage';
+import { CampaignLivePage, CampaignsPage } from './campaigns/CampaignsPage';
 import { DashboardPage } from './DashboardPage';
+import { DncPage } from './dnc/DncPage';
+import { ListsPage } from './lists/ListsPage';
+import { ResultsPage } from './results/ResultsPage';
 import { LoginPage } from './LoginPage';
 import { ScriptEditorPage } from './scripts/ScriptEditorPage';
 import { ScriptsPage } from './scripts/ScriptsPage';
@@ -73,12 +77,13 @@ export default function ConsoleApp() {
         <Route path="signup/done" element={<SignupDonePage />} />
         <Route element={<Protected />}>
           <Route index element={<DashboardPage />} />
-          <Route path="lists" element={<EmptyPage title="nav.console.lists" description="empty.console.lists" />} />
-          <Route path="campaigns" element={<EmptyPage title="nav.console.campaigns" description="empty.console.campaigns" />} />
           <Route path="scripts" element={<ScriptsPage />} />
           <Route path="scripts/:id" element={<ScriptEditorPage />} />
-          <Route path="results" element={<EmptyPage title="nav.console.results" description="empty.console.results" />} />
-          <Route path="dnc" element={<EmptyPage title="nav.console.dnc" description="empty.console.dnc" />} />
+          <Route path="lists" element={<ListsPage />} />
+          <Route path="campaigns" element={<CampaignsPage />} />
+          <Route path="campaigns/:id" element={<CampaignLivePage />} />
+          <Route path="results" element={<ResultsPage />} />
+          <Route path="dnc" element={<DncPage />} />
           <Route path="agents" element={<EmptyPage title="nav.console.agents" description="empty.console.agents" />} />
           <Route path="billing" element={<BillingPage />} />
           <Route path="settings" element={<Navigate to="/console/settings/users" replace />} />

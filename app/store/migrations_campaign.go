@@ -1,0 +1,47 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+func init() {
+	register(&gormigrate.Migration{
+		ID: "0401_campaign_lists_dnc_campaigns",
+		Migrate: func(tx *gorm.DB) error {
+			if err := createTables(tx, &ContactList{}, &Contact{}, &ListImport{}, &ImportReject{}, &DNCEntry{},
+				&PlatformDNC{}, &Campaign{}, &CampaignContact{}, &WebhookEndpoint{}, &WebhookDelivery{}); err != nil {
+				return err
+			}
+			// A composite unique key that starts with the embedded tenant_id
+			// cannot be declared by tag, so it is created here.
+			if !tx.Migrator().HasIndex(&DNCEntry{}, "idx_dnc_tenant_phone") {
+				if err := tx.Exec("CREATE UNIQUE INDEX idx_dnc_tenant_phone ON dnc_entries (tenant_id, phone)").Error; err != nil {
+					return fmt.Errorf("create dnc index: %w", err)
+				}
+			}
+			return nil
+		},
+	})
+	register(&gormigrate.Migration{
+		ID: "0402_call_attempts_not_dialed_and_indexes",
+		Migrate: func(tx *gorm.DB) error {
+			m := tx.Migrator()
+			if !m.HasColumn(&CallAttempt{}, "NotDialed") {
+				if err := m.AddColumn(&CallAttempt{}, "NotDialed"); err != nil {
+					return fmt.Errorf("add call_attempts.not_dialed: %w", err)
+				}
+			}
+			for _, idx := range []string{"idx_attempt_campaign_outcome", "idx_attempt_campaign_queued", "idx_attempt_phone_queued"} {
+				if !m.HasIndex(&CallAttempt{}, idx) {
+					if err := m.CreateIndex(&CallAttempt{}, idx); err != nil {
+						return fmt.Errorf("create %s: %w", idx, err)
+					}
+				}
+			}
+			return nil
+		},
+	})
+}
