@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/waihu/waihu/app/dialog"
+	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/esl"
 )
 
@@ -195,6 +196,8 @@ func (ss *session) load(ctx context.Context) (*dialog.Script, map[string]string,
 	if a.ScriptVersionID == 0 || ss.e.o.Scripts == nil {
 		return nil, nil, nil
 	}
+	// Scripts and contacts are the tenant's own rows.
+	ctx = store.WithTenant(ctx, a.TenantID)
 	sc, err := ss.e.o.Scripts.LoadVersion(ctx, a.ScriptVersionID)
 	if err != nil {
 		return nil, nil, err
