@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
@@ -30,8 +31,10 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	log := storetest.Logger()
 	accounts := tenant.New(db, log, tenant.Options{})
+	crmSvc := crm.New(db, accounts, log, crm.Options{})
+	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Log: log, Version: "test", NoRateLimits: true})
+	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, CRM: crmSvc, Log: log, Version: "test", NoRateLimits: true})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
@@ -160,6 +163,17 @@ func (e *env) newTenant(name, marker string) *fixture {
 		e.t.Fatal(err)
 	}
 	f.resources["notification"] = n.ID
+	// Operator-side objects (leads, help documents, nodes, trunks, caller IDs)
+	// for the back-office routes' path parameters.
+	pctx := store.AsPlatform(ctx)
+	lead := store.Lead{Company: "Lead" + marker, Source: "contact", Stage: store.LeadNew, Phone: "+8613800138000", Email: "lead@" + strings.ToLower(marker) + ".test"}
+	doc := store.HelpDoc{Slug: strings.ToLower(marker), Lang: "en", Title: "Doc" + marker, Body: marker, Published: true}
+	for _, row := range []any{&lead, &doc} {
+		if err := e.db.With(pctx).Create(row).Error; err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	f.resources["lead"], f.resources["help_doc"] = lead.ID, doc.ID
 	return f
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -34,6 +35,11 @@ type Deps struct {
 	SPA http.Handler
 	// Public serves the public website (/ and its pages).
 	Public http.Handler
+	// CRM is the operator's CRM, website analytics and platform statistics.
+	CRM *crm.Service
+	// Switch answers live node health and gateway tests; nil until call
+	// control provides it (the back office then shows "not connected").
+	Switch SwitchOps
 	// ReadyChecks must all pass for /readyz (database, Redis, …).
 	ReadyChecks map[string]func(context.Context) error
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
@@ -87,6 +93,8 @@ func New(d Deps) *Server {
 	s.registerAuth()
 	s.registerConsole()
 	s.registerAdmin()
+	s.registerCRM()
+	s.registerCallctlAdmin()
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/demo"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/jobs"
@@ -111,6 +112,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
+	crmSvc := crm.New(db, accounts, log, crm.Options{})
+	crmSvc.RegisterJobs(runner)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -121,13 +124,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	// Hooked after the demo seed, so the demo tenant is not a lead in the funnel.
+	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
 	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	public, err := publicHandler(ctx, cfg, db, crmSvc, nil, log)
+	if err != nil {
 		return err
 	}
 
 	srv := httpapi.New(httpapi.Deps{
 		Config: cfg, DB: db, Accounts: accounts, Log: log, Registry: reg, Version: version,
-		SPA: spaHandler(), Public: publicHandler(),
+		SPA: spaHandler(), Public: public, CRM: crmSvc,
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
