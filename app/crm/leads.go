@@ -448,4 +448,3 @@ func generatePassword() string {
 	_, _ = rand.Read(b)
 	return "Wh" + base64.RawURLEncoding.EncodeToString(b) + "7"
 }
-
