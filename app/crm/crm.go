@@ -81,10 +81,14 @@ func (s *Service) Hooks(prev tenant.Hooks) tenant.Hooks {
 // JobPoolSweep is the periodic job returning neglected leads to the pool.
 const JobPoolSweep = "crm:pool_sweep"
 
-// RegisterJobs schedules the pool sweep and the analytics salt clean-up.
+// RegisterJobs schedules the pool sweep, the caller-ID answer-rate check and
+// the analytics salt clean-up.
 func (s *Service) RegisterJobs(r *jobs.Runner) {
 	r.Every(jobs.Periodic{Kind: JobPoolSweep, Every: 15 * time.Minute, Run: func(ctx context.Context) error {
 		if _, err := s.SweepPool(ctx); err != nil {
+			return err
+		}
+		if _, err := s.FlagFallingCallerIDs(ctx, 30); err != nil {
 			return err
 		}
 		return s.PurgeOldSalts(ctx)

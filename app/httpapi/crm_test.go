@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/waihu/waihu/app/crm"
@@ -101,6 +103,84 @@ func TestLeadToTenantOverAPI(t *testing.T) {
 		}
 		if status, _ := admin.do("POST", "/api/v1/admin/help-docs", map[string]any{"slug": "faq", "lang": "zh-CN", "title": "again", "body_lines": []string{}}); status != 422 {
 			t.Errorf("duplicate slug: %d", status)
+		}
+	})
+}
+
+// TestSwitchAdmin covers the node, trunk and caller-ID routes: the
+// write-only secrets, drain, assignment, and "not connected" while call
+// control has not provided SwitchOps.
+func TestSwitchAdmin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a := e.newTenant("Alpha", "AAAMARK")
+		for _, st := range []tenant.NewStaff{
+			{Email: "root@op.test", Name: "Root", Role: store.StaffAdmin, Password: "secret123"},
+			{Email: "help@op.test", Name: "Help", Role: store.StaffSupport, Password: "secret123"},
+		} {
+			if _, err := e.accounts.CreateStaff(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		admin := e.loginStaff("root@op.test", "secret123")
+		support := e.loginStaff("help@op.test", "secret123")
+
+		status, body := admin.do("POST", "/api/v1/admin/nodes", map[string]any{"name": "fs-bj-1", "esl_addr": "10.1.0.5:8021", "esl_password": "VerySecret1"})
+		if status != 201 {
+			t.Fatalf("create node: %d %v", status, body)
+		}
+		nid := itoa(uint64(body["id"].(float64)))
+		if status, text, _ := admin.raw("GET", "/api/v1/admin/nodes", "", nil); status != 200 || strings.Contains(text, "VerySecret1") {
+			t.Fatalf("node list leaks the ESL password or fails: %d %s", status, text)
+		}
+		if status, body := admin.do("POST", "/api/v1/admin/nodes/"+nid+"/drain", nil); status != 200 || body["state"] != "draining" {
+			t.Fatalf("drain: %d %v", status, body)
+		}
+		if status, body := admin.do("GET", "/api/v1/admin/nodes/"+nid+"/health", nil); status != 200 || body["available"] != false {
+			t.Fatalf("health without call control: %d %v", status, body)
+		}
+		if status, _ := support.do("POST", "/api/v1/admin/nodes/"+nid+"/enable", nil); status != 403 {
+			t.Errorf("support enabled a node: %d", status)
+		}
+		if status, _ := support.do("GET", "/api/v1/admin/nodes", nil); status != 200 {
+			t.Errorf("support cannot read nodes: %d", status)
+		}
+
+		status, body = admin.do("POST", "/api/v1/admin/trunks", map[string]any{"name": "ct-gz", "host": "sip.ct.test", "password": "TrunkPass9", "register": true})
+		if status != 201 || body["has_password"] != true || body["password"] != nil {
+			t.Fatalf("create trunk: %d %v", status, body)
+		}
+		tid := itoa(uint64(body["id"].(float64)))
+		status, body = admin.do("POST", "/api/v1/admin/trunks/"+tid+"/assignments", map[string]any{"tenant_id": a.tenant.ID, "max_concurrent": 5})
+		if status != 200 || len(body["items"].([]any)) != 1 {
+			t.Fatalf("assign: %d %v", status, body)
+		}
+		if status, body := admin.do("POST", "/api/v1/admin/trunks/"+tid+"/test", nil); status != 200 || body["available"] != false {
+			t.Fatalf("gateway test without call control: %d %v", status, body)
+		}
+		status, body = admin.do("POST", "/api/v1/admin/caller-ids", map[string]any{"trunk_id": uint64(0), "number": "02088880000"})
+		if status != 422 {
+			t.Fatalf("caller id on no trunk: %d %v", status, body)
+		}
+		trunkID := uint64(0)
+		fmt.Sscan(tid, &trunkID)
+		status, body = admin.do("POST", "/api/v1/admin/caller-ids", map[string]any{"trunk_id": trunkID, "number": "02088880000", "area_code": "20", "tenant_id": a.tenant.ID})
+		if status != 201 || body["number"] != "+862088880000" {
+			t.Fatalf("caller id: %d %v", status, body)
+		}
+		cid := itoa(uint64(body["id"].(float64)))
+		if status, body := admin.do("PATCH", "/api/v1/admin/caller-ids/"+cid, map[string]any{"flagged": true, "flag_reason": "投诉多"}); status != 200 || body["flagged"] != true {
+			t.Fatalf("flag: %d %v", status, body)
+		}
+		status, body = admin.do("GET", "/api/v1/admin/caller-ids?trunk_id="+tid, nil)
+		if status != 200 || len(body["items"].([]any)) != 1 {
+			t.Fatalf("list caller ids: %d %v", status, body)
+		}
+		var n int64
+		db.With(store.AsPlatform(ctx)).Model(&store.AuditLog{}).Where("action IN ?", []string{"node.save", "node.draining", "trunk.save", "trunk.assign", "caller_id.create", "caller_id.update"}).Count(&n)
+		if n != 6 {
+			t.Errorf("%d infrastructure audit entries, want 6", n)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -168,12 +169,21 @@ func (e *env) newTenant(name, marker string) *fixture {
 	pctx := store.AsPlatform(ctx)
 	lead := store.Lead{Company: "Lead" + marker, Source: "contact", Stage: store.LeadNew, Phone: "+8613800138000", Email: "lead@" + strings.ToLower(marker) + ".test"}
 	doc := store.HelpDoc{Slug: strings.ToLower(marker), Lang: "en", Title: "Doc" + marker, Body: marker, Published: true}
-	for _, row := range []any{&lead, &doc} {
+	node := store.Node{Name: "node" + marker, ESLAddr: "127.0.0.1:8021", ESLPassword: "ClueCon"}
+	trunk := store.Trunk{Name: "trunk" + marker, Host: "sip.example.test"}
+	for _, row := range []any{&lead, &doc, &node, &trunk} {
 		if err := e.db.With(pctx).Create(row).Error; err != nil {
 			e.t.Fatal(err)
 		}
 	}
+	var nCIDs int64
+	e.db.With(pctx).Model(&store.CallerIDNumber{}).Count(&nCIDs)
+	cid := store.CallerIDNumber{TrunkID: trunk.ID, Number: fmt.Sprintf("+867558888%04d", nCIDs+1)}
+	if err := e.db.With(pctx).Create(&cid).Error; err != nil {
+		e.t.Fatal(err)
+	}
 	f.resources["lead"], f.resources["help_doc"] = lead.ID, doc.ID
+	f.resources["node"], f.resources["trunk"], f.resources["caller_id"] = node.ID, trunk.ID, cid.ID
 	return f
 }
 
