@@ -30,7 +30,9 @@ var (
 	codecsRE = regexp.MustCompile(`^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$`)
 )
 
-func secretOK(s string) bool { return len(s) >= 1 && len(s) <= 128 && !strings.ContainsAny(s, "\x00\r\n\"'<>") }
+func secretOK(s string) bool {
+	return len(s) >= 1 && len(s) <= 128 && !strings.ContainsAny(s, "\x00\r\n\"'<>")
+}
 
 // NodeInput creates a node or, with pointers set, changes one.
 type NodeInput struct {
