@@ -174,6 +174,17 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       }
       const campaigns = a.locator('.ant-table', { hasText: zh['stats.campaigns'] });
       await campaigns.getByText('launch').waitFor();
+
+      // The operator adds a trunk; its live test says call control is not connected yet.
+      await a.getByRole('navigation').getByRole('link', { name: zh['nav.admin.trunks'] }).click();
+      await a.getByRole('button', { name: zh['infra.add_trunk'] }).click();
+      const dialog = a.getByRole('dialog').filter({ hasText: zh['infra.add_trunk'] });
+      await dialog.getByLabel(zh['field.name'], { exact: true }).fill('e2e-trunk');
+      await dialog.getByLabel(zh['infra.host'], { exact: true }).fill('sip.e2e.test');
+      await dialog.getByRole('button', { name: zh['crm.save'] }).click();
+      const trow = a.locator('tbody tr', { hasText: 'e2e-trunk' });
+      await trow.getByRole('button', { name: zh['infra.test'] }).click();
+      await a.getByTestId('not-connected').waitFor();
     },
     { baseURL: server.baseURL },
   );

@@ -15,6 +15,8 @@ import { DashboardPage } from './DashboardPage';
 import { LeadDetailPage } from './leads/LeadDetailPage';
 import { LeadsPage } from './leads/LeadsPage';
 import { LoginPage } from './LoginPage';
+import { NodesPage } from './nodes/NodesPage';
+import { TrunksPage } from './trunks/TrunksPage';
 import { ADMIN_NAV } from './nav';
 import { AdminSessionProvider, useAdminSession } from './session';
 import { StaffPage } from './StaffPage';
@@ -72,8 +74,8 @@ export default function AdminApp() {
           <Route path="leads" element={<LeadsPage />} />
           <Route path="leads/:id" element={<LeadDetailPage />} />
           <Route path="tenants" element={<TenantsPage />} />
-          <Route path="trunks" element={<EmptyPage title="nav.admin.trunks" description="empty.admin.trunks" />} />
-          <Route path="nodes" element={<EmptyPage title="nav.admin.nodes" description="empty.admin.nodes" />} />
+          <Route path="trunks" element={<TrunksPage />} />
+          <Route path="nodes" element={<NodesPage />} />
           <Route path="price-plans" element={<EmptyPage title="nav.admin.priceplans" description="empty.admin.priceplans" />} />
           <Route path="recharges" element={<EmptyPage title="nav.admin.recharges" description="empty.admin.recharges" />} />
           <Route path="invoices" element={<EmptyPage title="nav.admin.invoices" description="empty.admin.invoices" />} />
