@@ -22,7 +22,7 @@ type plans []site.Plan
 
 func (p plans) PublicPlans(context.Context, string) ([]site.Plan, error) { return p, nil }
 
-func newSite(t *testing.T, db *store.DB, pl site.PlanLister) (*httptest.Server, *crm.Service) {
+func newSite(t testing.TB, db *store.DB, pl site.PlanLister) (*httptest.Server, *crm.Service) {
 	t.Helper()
 	accounts := tenant.New(db, storetest.Logger(), tenant.Options{})
 	c := crm.New(db, accounts, storetest.Logger(), crm.Options{})
