@@ -51,6 +51,10 @@ type ContactInput struct {
 
 // SubmitContact turns a contact-sales form into a new, unowned lead.
 func (s *Service) SubmitContact(ctx context.Context, in ContactInput) (*store.Lead, error) {
+	return s.newLead(ctx, in, "contact")
+}
+
+func (s *Service) newLead(ctx context.Context, in ContactInput, source string) (*store.Lead, error) {
 	var v apperr.Validator
 	v.Check(runes(strings.TrimSpace(in.Company)) >= 2 && runes(in.Company) <= 128 && oneLine(in.Company), "company", "must be 2 to 128 characters")
 	v.Check(runes(strings.TrimSpace(in.ContactName)) >= 1 && runes(in.ContactName) <= 64 && oneLine(in.ContactName), "contact_name", "must be 1 to 64 characters")
@@ -64,17 +68,27 @@ func (s *Service) SubmitContact(ctx context.Context, in ContactInput) (*store.Le
 	}
 	l := &store.Lead{
 		Company: clean(in.Company, 128), ContactName: clean(in.ContactName, 64), Phone: phone, Email: email,
-		Message: clean(in.Message, 2000), Source: "contact", Stage: store.LeadNew,
+		Message: clean(in.Message, 2000), Source: source, Stage: store.LeadNew,
 		UTMSource: clean(in.Source.UTMSource, 64), UTMMedium: clean(in.Source.UTMMedium, 64), UTMCampaign: clean(in.Source.UTMCampaign, 64),
 		Landing: clean(in.Source.Landing, 191), Referrer: clean(in.Source.Referrer, 191),
 	}
 	pctx := store.AsPlatform(ctx)
+	entry := tenant.Entry{Action: "lead.contact", Target: "", Actor: &tenant.Principal{Kind: tenant.ActorAnonymous, Name: "website"},
+		Detail: map[string]any{"source": l.Source, "utm_campaign": l.UTMCampaign}}
+	if source == "manual" {
+		a := actor(ctx)
+		entry.Action, entry.Actor = "lead.create", nil
+		if a.Kind == tenant.ActorStaff {
+			now := s.opt.Now()
+			l.OwnerID, l.AssignedAt = a.ID, &now
+		}
+	}
 	err := s.db.Tx(pctx, func(tx *gorm.DB) error {
 		if err := tx.Create(l).Error; err != nil {
 			return fmt.Errorf("create lead: %w", err)
 		}
-		return s.accounts.AuditTx(pctx, tx, tenant.Entry{Action: "lead.contact", Target: leadTarget(l.ID),
-			Actor: &tenant.Principal{Kind: tenant.ActorAnonymous, Name: "website"}, Detail: map[string]any{"source": l.Source, "utm_campaign": l.UTMCampaign}})
+		entry.Target = leadTarget(l.ID)
+		return s.accounts.AuditTx(pctx, tx, entry)
 	})
 	if err != nil {
 		return nil, err
@@ -447,4 +461,22 @@ func generatePassword() string {
 	b := make([]byte, 9)
 	_, _ = rand.Read(b)
 	return "Wh" + base64.RawURLEncoding.EncodeToString(b) + "7"
+}
+
+// ManualLead is a lead staff enter themselves (a phone call, a trade fair).
+type ManualLead struct {
+	Company     string `json:"company"`
+	ContactName string `json:"contact_name"`
+	Phone       string `json:"phone"`
+	Email       string `json:"email"`
+	Message     string `json:"message"`
+}
+
+// CreateLead records a manual lead owned by the staff member entering it.
+func (s *Service) CreateLead(ctx context.Context, in ManualLead) (*store.Lead, error) {
+	l, err := s.newLead(ctx, ContactInput{Company: in.Company, ContactName: in.ContactName, Phone: in.Phone, Email: in.Email, Message: in.Message}, "manual")
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }

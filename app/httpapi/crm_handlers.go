@@ -139,6 +139,8 @@ func (s *Server) registerCRM() {
 		Query: append([]QueryParam{{"stage", "string", "a lead stage"}, {"source", "string", "contact, signup or manual"},
 			{"owner", "string", "'me' or a staff id"}, {"pool", "boolean", "only leads in the shared pool"}, {"q", "string", "search"}}, pageParams...),
 		Response: listOf[leadJSON]{}, Handler: s.adminListLeads})
+	s.add(Route{Method: http.MethodPost, Path: "/admin/leads", Tag: "admin-crm", Summary: "Enter a lead by hand (owned by the author)", Auth: AuthStaff, Area: "leads",
+		Request: crm.ManualLead{}, Response: leadJSON{}, Status: http.StatusCreated, Handler: s.adminCreateLead})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/leads/reminders", Tag: "admin-crm", Summary: "My leads due for a follow-up by the end of today",
 		Auth: AuthStaff, Area: "leads", Response: remindersJSON{}, Handler: s.adminLeadReminders})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/leads/:id", Tag: "admin-crm", Summary: "One lead with its follow-ups", Resource: "lead",
@@ -214,6 +216,20 @@ func (s *Server) adminListLeads(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, list(rows, next, toLead))
+}
+
+func (s *Server) adminCreateLead(c *gin.Context) {
+	var in crm.ManualLead
+	if err := bindJSON(c, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	l, err := s.deps.CRM.CreateLead(c.Request.Context(), in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toLead(l))
 }
 
 func contains(set []string, v string) bool {

@@ -87,6 +87,10 @@ func TestLeadToTenantOverAPI(t *testing.T) {
 				t.Errorf("GET %s: %d %v", p, status, body)
 			}
 		}
+		status, body = admin.do("POST", "/api/v1/admin/leads", map[string]any{"company": "展会客户", "contact_name": "钱", "phone": "13300133000", "email": "", "message": "展会上认识"})
+		if status != 201 || body["source"] != "manual" || body["owner_id"] == float64(0) {
+			t.Fatalf("manual lead: %d %v", status, body)
+		}
 		status, body = admin.do("GET", "/api/v1/admin/tenants/"+tid+"/support-view", nil)
 		if status != 200 || body["read_only"] != true || len(body["users"].([]any)) != 1 {
 			t.Fatalf("support view: %d %v", status, body)

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"html/template"
@@ -238,7 +239,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case path == "/robots.txt":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("User-agent: *\nDisallow: /console\nDisallow: /admin\nDisallow: /api\n"))
+		_, _ = w.Write([]byte("User-agent: *\nDisallow: /console\nDisallow: /admin\nDisallow: /api\nSitemap: " + baseURL(r) + "/sitemap.xml\n"))
 		return
 	case path == "/sample.wav":
 		if !s.hasSample() {
@@ -247,6 +248,9 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		http.ServeFile(w, r, s.samplePath())
+		return
+	case path == "/sitemap.xml":
+		s.sitemap(w, r)
 		return
 	case path == "/favicon.ico":
 		w.WriteHeader(http.StatusNoContent)
@@ -509,4 +513,43 @@ func (s *Site) contactPost(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	http.Redirect(w, r, "/contact?sent=1", http.StatusSeeOther)
+}
+
+// sitemap lists the public pages and published help documents for search engines.
+func (s *Site) sitemap(w http.ResponseWriter, r *http.Request) {
+	base := baseURL(r)
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
+	add := func(p string) {
+		b.WriteString("<url><loc>")
+		_ = xml.EscapeText(&b, []byte(base+p))
+		b.WriteString("</loc></url>\n")
+	}
+	for _, n := range navPaths {
+		add(n.path)
+	}
+	docs, err := s.opt.CRM.Docs(r.Context(), "", "", false)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if !seen[d.Slug] {
+			seen[d.Slug] = true
+			add("/help/" + d.Slug)
+		}
+	}
+	b.WriteString("</urlset>\n")
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// baseURL is the site's own origin as the request reached it.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

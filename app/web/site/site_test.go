@@ -107,6 +107,10 @@ func TestPages(t *testing.T) {
 	if n := views(t, db); n != 9 {
 		t.Errorf("DNT/GPC views were counted (%d)", n)
 	}
+	status, sm, _ := get(t, c, hs.URL+"/sitemap.xml")
+	if status != 200 || !strings.Contains(sm, hs.URL+"/help/getting-started") || !strings.Contains(sm, hs.URL+"/pricing") {
+		t.Errorf("sitemap: %d %s", status, sm)
+	}
 	status, css, _ := get(t, c, hs.URL+"/site.css")
 	if status != 200 || len(css) > 8000 {
 		t.Errorf("site.css: %d, %d bytes", status, len(css))
