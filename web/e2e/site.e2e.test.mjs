@@ -185,6 +185,22 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       const trow = a.locator('tbody tr', { hasText: 'e2e-trunk' });
       await trow.getByRole('button', { name: zh['infra.test'] }).click();
       await a.getByTestId('not-connected').waitFor();
+      await a.keyboard.press('Escape');
+
+      // A help document written in the back office is searchable on the website, as safe HTML.
+      await a.goto('/admin/help-docs');
+      await a.getByRole('button', { name: zh['crm.help.add'] }).click();
+      const doc = a.getByRole('dialog').filter({ hasText: zh['crm.help.body'] });
+      await doc.getByLabel(zh['crm.help.title']).fill('E2E 充值说明');
+      await doc.getByLabel(zh['crm.help.slug']).fill('e2e-recharge');
+      await doc.getByLabel(zh['crm.help.body']).fill('# 如何充值\n\n**先充值**，再外呼。<script>alert(1)</script>');
+      await doc.getByRole('button', { name: zh['crm.save'] }).click();
+      await a.locator('tbody tr', { hasText: 'e2e-recharge' }).waitFor();
+      await a.goto('/help?q=E2E');
+      await a.getByRole('link', { name: 'E2E 充值说明' }).click();
+      await a.getByRole('heading', { level: 1, name: 'E2E 充值说明' }).waitFor();
+      assert.equal(await a.locator('main strong').innerText(), '先充值');
+      assert.equal(await a.locator('main script').count(), 0, 'Markdown cannot inject a script');
     },
     { baseURL: server.baseURL },
   );

@@ -12,6 +12,7 @@ import { roleLabel } from '../shared/roles';
 import { RequireSession } from '../shared/session';
 import { AuditPage } from './AuditPage';
 import { DashboardPage } from './DashboardPage';
+import { HelpDocsPage } from './help/HelpDocsPage';
 import { LeadDetailPage } from './leads/LeadDetailPage';
 import { LeadsPage } from './leads/LeadsPage';
 import { LoginPage } from './LoginPage';
@@ -87,6 +88,7 @@ export default function AdminApp() {
               </Suspense>
             }
           />
+          <Route path="help-docs" element={<HelpDocsPage />} />
           <Route path="staff" element={<StaffPage />} />
           <Route path="audit" element={<AuditPage />} />
           <Route path="*" element={<NotFound home="/admin" />} />

@@ -1,5 +1,5 @@
 // Back-office CRM, statistics and help-center endpoints (app/httpapi/crm_handlers.go).
-import { fetchPage, http, type PageParams } from './client';
+import { fetchPage, http, request, type PageParams } from './client';
 import type { Id, Tenant } from './types';
 
 export type LeadStage = 'new' | 'contacted' | 'trial' | 'negotiating' | 'won' | 'lost';
@@ -181,4 +181,53 @@ export interface TenantPatch {
 
 export function updateTenant(id: Id, patch: TenantPatch): Promise<Tenant> {
   return http.patch(`/api/v1/admin/tenants/${encodeURIComponent(String(id))}`, patch);
+}
+
+export interface HelpDoc {
+  id: Id;
+  slug: string;
+  lang: 'zh-CN' | 'en';
+  title: string;
+  body: string;
+  position: number;
+  published: boolean;
+  updated_at: string;
+}
+
+export interface HelpDocInput {
+  slug: string;
+  lang: 'zh-CN' | 'en';
+  title: string;
+  /** The Markdown body, one string per line (the API keeps every string field short). */
+  body_lines: string[];
+  position: number;
+  published: boolean;
+}
+
+export function listDocs(signal?: AbortSignal): Promise<{ items: HelpDoc[] }> {
+  return http.get('/api/v1/admin/help-docs', { signal });
+}
+
+export function createDoc(input: HelpDocInput): Promise<HelpDoc> {
+  return http.post('/api/v1/admin/help-docs', input);
+}
+
+export function updateDoc(id: Id, input: HelpDocInput): Promise<HelpDoc> {
+  return request('PUT', `/api/v1/admin/help-docs/${encodeURIComponent(String(id))}`, { body: input });
+}
+
+export function deleteDoc(id: Id): Promise<void> {
+  return http.del(`/api/v1/admin/help-docs/${encodeURIComponent(String(id))}`);
+}
+
+export interface ManualLead {
+  company: string;
+  contact_name: string;
+  phone: string;
+  email: string;
+  message: string;
+}
+
+export function createLead(input: ManualLead): Promise<Lead> {
+  return http.post('/api/v1/admin/leads', input);
 }

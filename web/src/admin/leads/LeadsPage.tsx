@@ -1,11 +1,11 @@
-import { Button, Card, Input, List, Segmented, Select, Space, Table, Tag } from 'antd';
+import { App as AntApp, Button, Card, Form, Input, List, Modal, Segmented, Select, Space, Table, Tag } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import * as api from '../../api/crm';
 import type { Lead, LeadStage } from '../../api/crm';
 import { formatDateTime, useI18n } from '../../i18n';
-import { ErrorAlert } from '../../shared/errors';
+import { applyFieldErrors, ErrorAlert } from '../../shared/errors';
 import { PageHeader } from '../../shared/PageHeader';
 import { useCursorList } from '../../shared/useCursorList';
 import { usePageTitle } from '../../shared/usePageTitle';
@@ -21,6 +21,8 @@ export function LeadsPage() {
   const [stage, setStage] = useState<LeadStage | ''>('');
   const [q, setQ] = useState('');
   const [due, setDue] = useState<Lead[]>([]);
+  const [adding, setAdding] = useState(false);
+  const { message } = AntApp.useApp();
   usePageTitle(t('nav.admin.leads'), t('shell.admin_title'));
   const filter = { stage, q, owner: view === 'mine' ? 'me' : '', pool: view === 'pool' ? true : undefined };
   const list = useCursorList((p, signal) => api.listLeads(p, signal), filter);
@@ -88,7 +90,14 @@ export function LeadsPage() {
 
   return (
     <section aria-labelledby="page-title">
-      <PageHeader title={t('nav.admin.leads')} />
+      <PageHeader
+        title={t('nav.admin.leads')}
+        extra={
+          <Button type="primary" onClick={() => setAdding(true)}>
+            {t('crm.lead.add')}
+          </Button>
+        }
+      />
       {due.length > 0 ? (
         <Card title={t('crm.reminders')} size="small" style={{ marginBottom: 16 }}>
           <List
@@ -141,6 +150,53 @@ export function LeadsPage() {
           footer={list.hasMore ? () => <Button onClick={list.loadMore}>{t('common.load_more')}</Button> : undefined}
         />
       </Card>
+      <AddLeadModal
+        open={adding}
+        onClose={() => setAdding(false)}
+        onDone={() => {
+          setAdding(false);
+          message.success(t('crm.saved'));
+          list.reload();
+        }}
+      />
     </section>
+  );
+}
+
+function AddLeadModal({ open, onClose, onDone }: { open: boolean; onClose: () => void; onDone: () => void }) {
+  const { t } = useI18n();
+  const [form] = Form.useForm<api.ManualLead>();
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (v: api.ManualLead) => {
+    setError(null);
+    try {
+      await api.createLead({ company: v.company.trim(), contact_name: v.contact_name.trim(), phone: v.phone.trim(), email: (v.email ?? '').trim(), message: (v.message ?? '').trim() });
+      form.resetFields();
+      onDone();
+    } catch (err) {
+      if (!applyFieldErrors(form, err, ['company', 'contact_name', 'phone', 'email', 'message'])) setError(err);
+    }
+  };
+  return (
+    <Modal open={open} title={t('crm.lead.add')} okText={t('crm.save')} cancelText={t('common.cancel')} onOk={() => form.submit()} onCancel={onClose} forceRender>
+      <Form form={form} name="add_lead" layout="vertical" onFinish={submit}>
+        <Form.Item name="company" label={t('crm.company')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+          <Input maxLength={128} />
+        </Form.Item>
+        <Form.Item name="contact_name" label={t('crm.contact')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+          <Input maxLength={64} />
+        </Form.Item>
+        <Form.Item name="phone" label={t('field.phone')} rules={[{ required: true, message: t('validation.required') }]}>
+          <Input maxLength={32} />
+        </Form.Item>
+        <Form.Item name="email" label={t('field.email')} rules={[{ type: 'email', message: t('validation.email') }]}>
+          <Input maxLength={191} />
+        </Form.Item>
+        <Form.Item name="message" label={t('crm.message')}>
+          <Input.TextArea rows={3} maxLength={2000} />
+        </Form.Item>
+      </Form>
+      {error ? <ErrorAlert error={error} /> : null}
+    </Modal>
   );
 }
