@@ -261,3 +261,54 @@ func TestPlatformStats(t *testing.T) {
 		}
 	})
 }
+
+// rechargeOrder mirrors the columns of billing's recharge_orders table that
+// the funnel reads (and those without defaults), so this test runs with or
+// without billing's migration.
+type rechargeOrder struct {
+	ID          uint64 `gorm:"primaryKey"`
+	TenantID    uint64 `gorm:"not null;index"`
+	No          string `gorm:"size:32;not null;uniqueIndex"`
+	AmountFen   int64  `gorm:"not null"`
+	Method      string `gorm:"size:16;not null"`
+	State       string `gorm:"size:12;not null;index"`
+	ConfirmedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+func (rechargeOrder) TableName() string { return "recharge_orders" }
+
+func TestFirstRechargeFromBillingTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		g := db.With(store.AsPlatform(context.Background()))
+		if !g.Migrator().HasTable("recharge_orders") {
+			if err := g.Migrator().CreateTable(&rechargeOrder{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		early, inside := e.now.Add(-72*time.Hour), e.now.Add(-time.Hour)
+		rows := []rechargeOrder{
+			{TenantID: 1, No: "R1", AmountFen: 100, Method: "bank_transfer", State: "paid", ConfirmedAt: &inside},
+			{TenantID: 1, No: "R2", AmountFen: 100, Method: "bank_transfer", State: "paid", ConfirmedAt: &inside},
+			{TenantID: 2, No: "R3", AmountFen: 100, Method: "bank_transfer", State: "paid", ConfirmedAt: &early},
+			{TenantID: 2, No: "R4", AmountFen: 100, Method: "bank_transfer", State: "paid", ConfirmedAt: &inside},
+			{TenantID: 3, No: "R5", AmountFen: 100, Method: "bank_transfer", State: "pending"},
+		}
+		if err := g.Create(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		// Tenant 1 is also reported by the hook: it still counts once.
+		if err := e.crm.RecordFirstRecharge(context.Background(), nil, 1, 100); err != nil {
+			t.Fatal(err)
+		}
+		f, err := e.crm.Funnel(context.Background(), e.now.Add(-24*time.Hour), e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.FirstRecharge != 1 {
+			t.Errorf("first recharges %d, want 1 (tenant 2 recharged first before the window)", f.FirstRecharge)
+		}
+	})
+}

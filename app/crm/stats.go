@@ -64,15 +64,55 @@ func (s *Service) Funnel(ctx context.Context, since, until time.Time) (*Funnel, 
 	if err := ms(&f.Activated, store.MilestoneActivated); err != nil {
 		return nil, err
 	}
-	if err := ms(&f.FirstRecharge, store.MilestoneFirstRecharge); err != nil {
+	if f.FirstRecharge, err = s.firstRecharges(ctx, since, until); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
+// rechargeTable is billing's table of recharge orders. The CRM reads it by
+// name, when it exists, so the funnel counts first recharges without billing
+// having to call RecordFirstRecharge (both sources are merged per tenant).
+const rechargeTable = "recharge_orders"
+
+// firstRecharges counts tenants whose first recharge falls in [since, until).
+func (s *Service) firstRecharges(ctx context.Context, since, until time.Time) (int64, error) {
+	pctx := store.AsPlatform(ctx)
+	tenants := map[uint64]bool{}
+	var ids []uint64
+	if err := s.db.With(pctx).Model(&store.Milestone{}).Where("at >= ? AND at < ? AND kind = ?", since, until, store.MilestoneFirstRecharge).
+		Pluck("tenant_id", &ids).Error; err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		tenants[id] = true
+	}
+	g := s.db.With(pctx)
+	if g.Migrator().HasTable(rechargeTable) {
+		ids = nil
+		err := g.Table(rechargeTable).Select("tenant_id").Where("state = ? AND confirmed_at IS NOT NULL", "paid").
+			Group("tenant_id").Having("MIN(confirmed_at) >= ? AND MIN(confirmed_at) < ?", since, until).Pluck("tenant_id", &ids).Error
+		if err != nil {
+			return 0, fmt.Errorf("first recharges from %s: %w", rechargeTable, err)
+		}
+		for _, id := range ids {
+			tenants[id] = true
+		}
+	}
+	return int64(len(tenants)), nil
+}
+
 // Revenue reports recharged or charged money per UTC day (yyyy-mm-dd); billing implements it.
 type Revenue interface {
 	RevenueByDay(ctx context.Context, since, until time.Time) (map[string]int64, error)
+}
+
+// RevenueFunc adapts a function to Revenue.
+type RevenueFunc func(ctx context.Context, since, until time.Time) (map[string]int64, error)
+
+// RevenueByDay calls f.
+func (f RevenueFunc) RevenueByDay(ctx context.Context, since, until time.Time) (map[string]int64, error) {
+	return f(ctx, since, until)
 }
 
 // PlatformDay is one day of platform statistics.

@@ -56,6 +56,13 @@ type PlanLister interface {
 	PublicPlans(ctx context.Context, lang string) ([]Plan, error)
 }
 
+// PlanFunc adapts a function to PlanLister (the wiring in cmd/waihu maps
+// billing's active price plans with it).
+type PlanFunc func(ctx context.Context, lang string) ([]Plan, error)
+
+// PublicPlans calls f.
+func (f PlanFunc) PublicPlans(ctx context.Context, lang string) ([]Plan, error) { return f(ctx, lang) }
+
 // Options configure the website.
 type Options struct {
 	CRM   *crm.Service
