@@ -259,6 +259,13 @@ func TestPlatformStats(t *testing.T) {
 		if st.Calls != 3 || st.Connected != 2 || st.Minutes != 3 || len(st.Days) != 2 || st.ActiveTenants != 1 || st.Days[0].Day != "2026-11-20" || st.RevenueAvailable {
 			t.Errorf("stats %+v", st)
 		}
+		rev := crm.RevenueFunc(func(context.Context, time.Time, time.Time) (map[string]int64, error) {
+			return map[string]int64{"2026-11-20": 500, "2026-11-21": 250}, nil
+		})
+		st, err = e.crm.Platform(ctx, day1.Add(-time.Hour), day1.Add(72*time.Hour), rev)
+		if err != nil || !st.RevenueAvailable || st.RevenueFen != 750 || st.Days[0].RevenueFen != 500 {
+			t.Errorf("revenue %+v %v", st, err)
+		}
 	})
 }
 
