@@ -3,13 +3,17 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/waihu/waihu/app/crm"
+	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
 	"github.com/waihu/waihu/app/tenant"
+	"github.com/waihu/waihu/app/web/site"
 )
 
 // TestLeadToTenantOverAPI walks the back office's CRM: a website lead is
@@ -187,4 +191,39 @@ func TestSwitchAdmin(t *testing.T) {
 			t.Errorf("%d infrastructure audit entries, want 6", n)
 		}
 	})
+}
+
+// TestPublicSiteThroughRouter serves the website as Deps.Public behind the
+// router's NoRoute (which starts every answer as a 404): every public path
+// must answer with its own status.
+func TestPublicSiteThroughRouter(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	log := storetest.Logger()
+	accounts := tenant.New(db, log, tenant.Options{})
+	c := crm.New(db, accounts, log, crm.Options{})
+	pub, err := site.New(context.Background(), site.Options{CRM: c, DB: db, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.New(httpapi.Deps{DB: db, Accounts: accounts, CRM: c, Log: log, Public: pub, NoRateLimits: true})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/", 200}, {"HEAD", "/", 200}, {"GET", "/site.css", 200}, {"GET", "/robots.txt", 200}, {"GET", "/sitemap.xml", 200},
+		{"GET", "/help/getting-started", 200}, {"GET", "/nope", 404}, {"GET", "/favicon.ico", 204}, {"POST", "/contact", 403},
+		{"DELETE", "/", 405}, {"GET", "/api/v1/nope", 404},
+	} {
+		req, _ := http.NewRequest(tc.method, hs.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.status)
+		}
+	}
 }

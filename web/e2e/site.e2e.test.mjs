@@ -75,6 +75,8 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       const res = await p.goto('/?utm_source=e2e&utm_medium=test&utm_campaign=launch');
       assert.equal(res.status(), 200);
       await p.getByRole('heading', { level: 1, name: SITE.title }).waitFor();
+      // The one stylesheet loaded and applies (it is served through the router's fallback).
+      assert.equal(await p.locator('.brand').evaluate((el) => getComputedStyle(el).fontWeight), '700');
       assert.equal(await p.locator('html').getAttribute('lang'), 'zh-CN');
       for (const landmark of ['banner', 'main', 'contentinfo']) await p.getByRole(landmark).first().waitFor();
       await p.getByRole('navigation').first().waitFor();

@@ -242,10 +242,13 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/site.css":
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		// Explicit status: behind Gin's NoRoute the writer starts as a 404.
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(siteCSS)
 		return
 	case path == "/robots.txt":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("User-agent: *\nDisallow: /console\nDisallow: /admin\nDisallow: /api\nSitemap: " + baseURL(r) + "/sitemap.xml\n"))
 		return
 	case path == "/sample.wav":
@@ -549,6 +552,7 @@ func (s *Site) sitemap(w http.ResponseWriter, r *http.Request) {
 	}
 	b.WriteString("</urlset>\n")
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(b.String()))
 }
 
