@@ -354,6 +354,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, name string, p *pa
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Content-Language", p.Lang)
+	h.Set("Vary", "Cookie")
 	// No script runs on the public pages; say so to the browser.
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 	w.WriteHeader(status)
