@@ -54,26 +54,39 @@ async function withContext(name, fn, opts = {}) {
   }
 }
 
-test('visitor → contact form → lead → tenant → first login, and the funnel counts it', async () => {
+test('visitor → contact form → lead → tenant → first login, and the funnel counts it', async (t) => {
   const unique = `${Date.now()}`.slice(-6);
   const company = `站点测试物流${unique}`;
   const email = `site-${unique}@example.com`;
   const password = 'Welcome2026';
   let jsBytes = 0;
   let scripts = 0;
+  let homeBytes = 0;
 
   // 1. A visitor from a campaign reads the website on a phone-sized screen and asks sales to call.
   await withContext(
     'site-visitor',
     async (p) => {
-      p.on('response', async (res) => {
-        if (res.request().resourceType() === 'script') {
-          scripts++;
-          jsBytes += (await res.body().catch(() => Buffer.alloc(0))).length;
-        }
+      const bodies = [];
+      p.on('response', (res) => {
+        bodies.push(
+          res.body().then(
+            (b) => {
+              if (res.request().resourceType() === 'script') {
+                scripts++;
+                jsBytes += b.length;
+              }
+              return b.length;
+            },
+            () => 0,
+          ),
+        );
       });
       const res = await p.goto('/?utm_source=e2e&utm_medium=test&utm_campaign=launch');
       assert.equal(res.status(), 200);
+      await p.waitForLoadState('load');
+      homeBytes = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
+      assert.ok(homeBytes < 50_000, `the home page weighs ${homeBytes} bytes`);
       await p.getByRole('heading', { level: 1, name: SITE.title }).waitFor();
       // The one stylesheet loaded and applies (it is served through the router's fallback).
       assert.equal(await p.locator('.brand').evaluate((el) => getComputedStyle(el).fontWeight), '700');
@@ -95,6 +108,7 @@ test('visitor → contact form → lead → tenant → first login, and the funn
     { userAgent: PERSON_UA, viewport: { width: 390, height: 844 } },
   );
   assert.equal(scripts, 0, `public pages loaded ${scripts} scripts (${jsBytes} bytes)`);
+  t.diagnostic(`public pages: ${scripts} scripts, ${jsBytes} bytes of JavaScript; home page with its stylesheet: ${homeBytes} bytes`);
 
   // 2. The operator finds the lead, converts it into a tenant and activates it.
   await withPage(
