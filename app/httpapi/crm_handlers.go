@@ -170,6 +170,9 @@ func (s *Server) registerCRM() {
 	s.add(Route{Method: http.MethodDelete, Path: "/admin/help-docs/:id", Tag: "admin-site", Summary: "Delete a help-center document", Resource: "help_doc",
 		Auth: AuthStaff, Area: "site", Status: http.StatusNoContent, Handler: s.adminDeleteDoc})
 
+	s.add(Route{Method: http.MethodPost, Path: "/admin/tenants/:id/support-session", Tag: "admin-tenants",
+		Summary:  "Open the tenant's console read-only for support (sets the console cookie for one hour; audited)",
+		Resource: "tenant", Auth: AuthStaff, Area: "tenants.support_view", Response: supportSessionJSON{}, Handler: s.adminSupportSession})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/tenants/:id/support-view", Tag: "admin-tenants", Summary: "Read-only view of a tenant's console data for support (audited)",
 		Resource: "tenant", Auth: AuthStaff, Area: "tenants.support_view", Response: supportViewJSON{}, Handler: s.adminSupportView})
 }
@@ -493,6 +496,26 @@ func (s *Server) adminDeleteDoc(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+type supportSessionJSON struct {
+	Redirect  string    `json:"redirect"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) adminSupportSession(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	res, err := s.deps.Accounts.StartSupportView(c.Request.Context(), id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.setSessionCookie(c, tenantCookie, res.Token, int(tenant.SupportViewTTL.Seconds()))
+	c.JSON(http.StatusOK, supportSessionJSON{Redirect: "/console", ExpiresAt: res.Session.ExpiresAt})
 }
 
 // adminSupportView shows support staff what a tenant's console holds,

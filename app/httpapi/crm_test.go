@@ -227,3 +227,60 @@ func TestPublicSiteThroughRouter(t *testing.T) {
 		}
 	}
 }
+
+// TestSupportSession opens a tenant's console read-only for support: reads
+// work, every write is refused and changes nothing, the opening is audited,
+// and staff without the support area cannot open one.
+func TestSupportSession(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a := e.newTenant("Alpha", "AAAMARK")
+		for _, st := range []tenant.NewStaff{
+			{Email: "help@op.test", Name: "Help", Role: store.StaffSupport, Password: "secret123"},
+			{Email: "sales@op.test", Name: "Sales", Role: store.StaffSales, Password: "secret123"},
+		} {
+			if _, err := e.accounts.CreateStaff(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		support := e.loginStaff("help@op.test", "secret123")
+		sales := e.loginStaff("sales@op.test", "secret123")
+		path := "/api/v1/admin/tenants/" + itoa(a.tenant.ID) + "/support-session"
+		if status, _ := sales.do("POST", path, nil); status != 403 {
+			t.Errorf("sales opened a support view: %d", status)
+		}
+		before := snapshot(t, db, a.tenant.ID)
+		status, body := support.do("POST", path, nil)
+		if status != 200 || body["redirect"] != "/console" {
+			t.Fatalf("support session: %d %v", status, body)
+		}
+		// The same browser now holds the console cookie of the support view.
+		status, me := support.do("GET", "/api/v1/auth/me", nil)
+		if status != 200 || me["tenant"].(map[string]any)["id"] != float64(a.tenant.ID) {
+			t.Fatalf("support me: %d %v", status, me)
+		}
+		support.csrf = me["csrf_token"].(string)
+		if status, body := support.do("GET", "/api/v1/users", nil); status != 200 || len(body["items"].([]any)) < 2 {
+			t.Fatalf("support reads users: %d %v", status, body)
+		}
+		status, body = support.do("POST", "/api/v1/users", map[string]any{"email": "x@alpha.test", "name": "X", "role": "viewer", "password": "secret123"})
+		if status != 403 || body["error"].(map[string]any)["code"] != "read_only" {
+			t.Fatalf("support wrote: %d %v", status, body)
+		}
+		if after := snapshot(t, db, a.tenant.ID); after != before {
+			t.Error("the support view changed tenant data")
+		}
+		var n int64
+		db.With(store.AsPlatform(ctx)).Model(&store.AuditLog{}).Where("action = ? AND tenant_id = ? AND actor_kind = ?", "tenant.support_view", a.tenant.ID, "staff").Count(&n)
+		if n != 1 {
+			t.Errorf("support view audited %d times", n)
+		}
+		if status, _ := support.do("POST", "/api/v1/auth/logout", nil); status != 204 {
+			t.Errorf("support logout: %d", status)
+		}
+		if status, _ := support.do("GET", "/api/v1/users", nil); status != 401 {
+			t.Errorf("after logout: %d", status)
+		}
+	})
+}
