@@ -114,7 +114,7 @@ test('visitor → contact form → lead → tenant → first login, and the funn
   await withPage(
     browser,
     'site operator converts',
-    async (a) => {
+    async (a, ctx) => {
       await a.goto('/admin/login');
       await a.getByLabel(zh['field.email']).fill(ADMIN.email);
       await a.getByLabel(zh['field.password']).fill(ADMIN.password);
@@ -153,6 +153,14 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       const confirm = a.getByRole('dialog').filter({ hasText: fmt(zh['tenants.activate.confirm'], { name: company }) });
       await confirm.getByRole('button', { name: zh['tenants.activate'], exact: true }).click();
       await trow.getByText(zh['tenant.status.active']).waitFor();
+
+      // Support opens the new tenant's console read-only in a new tab.
+      await trow.getByRole('button', { name: fmt(zh['crm.tenant.support_named'], { name: company }) }).click();
+      const support = a.getByRole('dialog').filter({ hasText: zh['crm.tenant.support_hint'] });
+      await support.getByText(email).first().waitFor();
+      const [tab] = await Promise.all([ctx.waitForEvent('page'), support.getByRole('button', { name: zh['crm.tenant.open_console'] }).click()]);
+      await tab.getByTestId('welcome-tenant').getByText(company).waitFor();
+      await tab.close();
     },
     { baseURL: server.baseURL },
   );

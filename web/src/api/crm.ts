@@ -231,3 +231,7 @@ export interface ManualLead {
 export function createLead(input: ManualLead): Promise<Lead> {
   return http.post('/api/v1/admin/leads', input);
 }
+
+export function supportSession(tenantId: Id): Promise<{ redirect: string; expires_at: string }> {
+  return http.post(`/api/v1/admin/tenants/${encodeURIComponent(String(tenantId))}/support-session`);
+}

@@ -1,4 +1,4 @@
-import { Descriptions, Form, Input, InputNumber, Modal, Table, Tag } from 'antd';
+import { Button, Descriptions, Form, Input, InputNumber, Modal, Table, Tag } from 'antd';
 import { useEffect, useState } from 'react';
 import * as api from '../../api/crm';
 import type { Tenant } from '../../api/types';
@@ -106,6 +106,23 @@ export function SupportViewModal({ tenant, onClose }: { tenant: Tenant | null; o
       <p>
         <Tag color="orange">{t('crm.tenant.read_only')}</Tag> {t('crm.tenant.support_hint')}
       </p>
+      {tenant ? (
+        <p>
+          <Button
+            type="primary"
+            onClick={async () => {
+              try {
+                const r = await api.supportSession(tenant.id);
+                window.open(r.redirect, '_blank', 'noopener');
+              } catch (err) {
+                setError(err);
+              }
+            }}
+          >
+            {t('crm.tenant.open_console')}
+          </Button>
+        </p>
+      ) : null}
       {error ? <ErrorAlert error={error} /> : null}
       {view ? (
         <>
