@@ -171,6 +171,7 @@ type field struct {
 // page is what every template sees.
 type page struct {
 	Lang, OtherLang, Path, Title, CSSVersion string
+	LangHref                                 string // this page in the other language, query kept
 	Year                                     int
 	Nav                                      []navItem
 	Solutions                                []string
@@ -223,6 +224,10 @@ func (s *Site) newPage(w http.ResponseWriter, r *http.Request, titleKey string) 
 	}
 	p := &page{Lang: l, OtherLang: other, Path: r.URL.Path, CSSVersion: s.cssVersion, Year: time.Now().Year(), Solutions: Solutions, msgs: messages[l]}
 	p.Title = p.T(titleKey)
+	q := r.URL.Query()
+	q.Del("sent")
+	q.Set("lang", other)
+	p.LangHref = r.URL.Path + "?" + q.Encode()
 	for _, n := range navPaths {
 		cur := r.URL.Path == n.path || (n.path != "/" && strings.HasPrefix(r.URL.Path, n.path+"/"))
 		p.Nav = append(p.Nav, navItem{Href: n.path, Label: n.label, Current: cur})
@@ -378,11 +383,16 @@ func clientIP(r *http.Request) string {
 
 func dnt(r *http.Request) bool { return r.Header.Get("DNT") == "1" || r.Header.Get("Sec-GPC") == "1" }
 
+// prefetch reports a speculative load (link prefetch, prerender): not a view.
+func prefetch(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Sec-Purpose"), "prefetch") || r.Header.Get("Purpose") == "prefetch"
+}
+
 // track counts the view and remembers where the visit came from (UTM tags,
 // landing page, external referrer) in a session cookie, so a later contact
 // form carries its source. The cookie holds no identifier.
 func (s *Site) track(w http.ResponseWriter, r *http.Request, lang string) {
-	if r.Method != http.MethodGet {
+	if r.Method != http.MethodGet || prefetch(r) {
 		return
 	}
 	h := crm.Hit{Path: r.URL.Path, IP: clientIP(r), UserAgent: r.UserAgent(), Referrer: r.Referer(), Host: r.Host, Query: r.URL.Query(), Lang: lang, DNT: dnt(r)}

@@ -104,8 +104,9 @@ func TestPages(t *testing.T) {
 	// Do Not Track and Global Privacy Control are honoured.
 	get(t, c, hs.URL+"/", "DNT", "1")
 	get(t, c, hs.URL+"/", "Sec-GPC", "1")
+	get(t, c, hs.URL+"/", "Sec-Purpose", "prefetch")
 	if n := views(t, db); n != 9 {
-		t.Errorf("DNT/GPC views were counted (%d)", n)
+		t.Errorf("DNT/GPC/prefetch views were counted (%d)", n)
 	}
 	status, sm, _ := get(t, c, hs.URL+"/sitemap.xml")
 	if status != 200 || !strings.Contains(sm, hs.URL+"/help/getting-started") || !strings.Contains(sm, hs.URL+"/pricing") {
@@ -126,7 +127,10 @@ func TestLanguageSwitch(t *testing.T) {
 	if !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, "Let AI make every call") {
 		t.Fatal("?lang=en did not render English")
 	}
-	_, body, _ = get(t, c, hs.URL+"/help")
+	_, body, _ = get(t, c, hs.URL+"/help?q=start")
+	if !strings.Contains(body, `href="/help?lang=zh-CN&amp;q=start"`) {
+		t.Error("the language link drops the search")
+	}
 	if !strings.Contains(body, "Getting started") {
 		t.Fatal("the language choice was not remembered")
 	}
