@@ -19,6 +19,7 @@ import (
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
@@ -40,6 +41,11 @@ type Deps struct {
 	SPA http.Handler
 	// Public serves the public website (/ and its pages).
 	Public http.Handler
+	// CRM is the operator's CRM, website analytics and platform statistics.
+	CRM *crm.Service
+	// Switch answers live node health and gateway tests; nil until call
+	// control provides it (the back office then shows "not connected").
+	Switch SwitchOps
 	// ReadyChecks must all pass for /readyz (database, Redis, …).
 	ReadyChecks map[string]func(context.Context) error
 	// CallControl answers FreeSWITCH's xml_curl and CDR posts (nil: those
@@ -105,6 +111,8 @@ func New(d Deps) *Server {
 	s.registerCampaign()
 	s.registerAdmin()
 	s.registerFS()
+	s.registerCRM()
+	s.registerCallctlAdmin()
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})

@@ -22,6 +22,7 @@ import (
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/demo"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
@@ -130,6 +131,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
 		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
 	campaigns.RegisterJobs(runner)
+	crmSvc := crm.New(db, accounts, log, crm.Options{})
+	crmSvc.Revenue = billingRevenue(bill)
+	crmSvc.RegisterJobs(runner)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -168,7 +172,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// learn each call's end in the transaction that finishes it.
 	campaigns.Plug(engine.engine, engine.engine, bill)
 	calls.OnFinish(campaigns.AttemptFinished)
+	// Hooked after the demo seed, so the demo tenant is not a lead in the funnel.
+	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
 	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	public, err := publicHandler(ctx, cfg, db, crmSvc, billingPlans(bill), log)
+	if err != nil {
 		return err
 	}
 
@@ -185,7 +195,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Registry:    reg,
 		Version:     version,
 		SPA:         spaHandler(),
-		Public:      publicHandler(),
+		Public:      public,
+		CRM:         crmSvc,
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
