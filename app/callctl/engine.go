@@ -682,3 +682,57 @@ func (e *Engine) Reconcile(ctx context.Context, a *store.CallAttempt) error {
 	}
 	return release("FreeSWITCH has no channel and no CDR for it")
 }
+
+// NodeHealth is what this process knows of a node's connection.
+func (e *Engine) NodeHealth(id uint64) (esl.NodeHealth, bool) { return e.pool.Health(id) }
+
+// GatewayStatus runs `sofia status gateway` for a trunk on a connected node
+// of the trunk's kind and returns that node and FreeSWITCH's answer.
+func (e *Engine) GatewayStatus(ctx context.Context, trunkID uint64) (uint64, string, error) {
+	var t store.Trunk
+	if err := e.db.With(store.AsPlatform(ctx)).Where("id = ?", trunkID).Take(&t).Error; err != nil {
+		return 0, "", fmt.Errorf("trunk %d: %w", trunkID, store.Translate(err))
+	}
+	cmd, err := esl.Raw("sofia status gateway " + GatewayName(t.ID))
+	if err != nil {
+		return 0, "", err
+	}
+	for _, n := range e.NodeLoads() {
+		if !n.Healthy || n.Simulated != t.Simulated {
+			continue
+		}
+		out, err := e.pool.API(ctx, n.ID, cmd)
+		if err != nil {
+			continue
+		}
+		return n.ID, out, nil
+	}
+	return 0, "", errors.New("no connected FreeSWITCH node to ask")
+}
+
+// TrunksChanged makes every connected node re-read its gateways from
+// waihu (mod_xml_curl) after a trunk was added, changed or removed;
+// removed gateways are killed so they stop registering.
+func (e *Engine) TrunksChanged(ctx context.Context, removed ...uint64) error {
+	var errs []error
+	for _, n := range e.NodeLoads() {
+		if !n.Healthy {
+			continue
+		}
+		for _, id := range removed {
+			if cmd, err := esl.SofiaKillGW(SofiaProfile, GatewayName(id)); err == nil {
+				if _, err := e.pool.API(ctx, n.ID, cmd); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		cmd, err := esl.SofiaProfileRescan(SofiaProfile)
+		if err != nil {
+			return err
+		}
+		if _, err := e.pool.API(ctx, n.ID, cmd); err != nil {
+			errs = append(errs, fmt.Errorf("node %d: %w", n.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -279,11 +279,35 @@ func (s *Server) adminSaveTrunk(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.trunksChanged(c.Request.Context(), t.ID, t.Enabled)
 	status := http.StatusOK
 	if id == 0 {
 		status = http.StatusCreated
 	}
 	c.JSON(status, toTrunk(t))
+}
+
+// trunkNotifier is implemented by call control: FreeSWITCH re-reads its
+// gateways (sofia profile external rescan) and drops disabled ones.
+type trunkNotifier interface {
+	TrunksChanged(ctx context.Context, removed ...uint64) error
+}
+
+func (s *Server) trunksChanged(ctx context.Context, id uint64, enabled bool) {
+	tn, ok := s.deps.Switch.(trunkNotifier)
+	if !ok {
+		return
+	}
+	var removed []uint64
+	if !enabled {
+		removed = []uint64{id}
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		if err := tn.TrunksChanged(ctx, removed...); err != nil {
+			s.deps.Log.Warn("tell FreeSWITCH the trunks changed", "trunk", id, "err", err)
+		}
+	}()
 }
 
 func (s *Server) adminTestTrunk(c *gin.Context) {

@@ -197,6 +197,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SPA:         spaHandler(),
 		Public:      public,
 		CRM:         crmSvc,
+		Switch:      switchOps{engine.engine},
 		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
