@@ -61,6 +61,10 @@ type EngineOptions struct {
 	// ReleaseNotDialed puts back an attempt reconciliation proved never
 	// became a call (campaign's ReleaseNotDialed).
 	ReleaseNotDialed func(ctx context.Context, a *store.CallAttempt, reason string) error
+	// OnTurnLatency, when set, receives the time from a call event that
+	// made the dialogue act (speech, silence, end of a prompt) to the
+	// command that carries the act out: waihu's own share of a turn.
+	OnTurnLatency func(time.Duration)
 	// Pool overrides the ESL pool options (tests shorten timeouts).
 	Pool esl.PoolOptions
 }

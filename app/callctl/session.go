@@ -40,6 +40,20 @@ type session struct {
 	heard []simUtterance
 	dtmf  string
 	start time.Time
+	// evAt is when the event the dialogue is acting on arrived.
+	evAt time.Time
+}
+
+// event notes the arrival of an event the dialogue will act on.
+func (ss *session) event() { ss.evAt = time.Now() }
+
+// acted reports the event-to-command latency of the command about to go.
+func (ss *session) acted() {
+	if ss.evAt.IsZero() || ss.e.o.OnTurnLatency == nil {
+		return
+	}
+	ss.e.o.OnTurnLatency(time.Since(ss.evAt))
+	ss.evAt = time.Time{}
 }
 
 type simUtterance struct {
@@ -228,6 +242,7 @@ func (ss *session) perform(ctx context.Context, act dialog.Action) []dialog.Acti
 			ss.play(ctx, a.Text, dialog.BargeIn{})
 		}
 		if !ss.hungUp {
+			ss.acted()
 			_ = ss.s.Hangup(ctx, "NORMAL_CLEARING")
 			ss.hungUp = true
 		}
@@ -288,6 +303,7 @@ func (ss *session) playLine(ctx context.Context, text, audioURL string, dialogue
 		}
 		return nil
 	}
+	ss.acted()
 	started := time.Now()
 	x, err := ss.s.ExecuteAsync(ctx, "playback", arg)
 	if err != nil {
@@ -303,6 +319,7 @@ func (ss *session) playLine(ctx context.Context, text, audioURL string, dialogue
 		case <-ctx.Done():
 			return nil
 		case <-x.Done():
+			ss.event()
 			played := ss.simMs(time.Since(started))
 			if dialogue && ss.call != nil {
 				next = append(next, ss.call.Handle(dialog.PlaybackDone{PlayedMs: played})...)
@@ -396,6 +413,7 @@ func (ss *session) listen(ctx context.Context, timeout time.Duration) []dialog.A
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+			ss.event()
 			return ss.call.Handle(dialog.Silence{})
 		case <-ss.s.HungUp():
 			return ss.hangup()
@@ -405,9 +423,11 @@ func (ss *session) listen(ctx context.Context, timeout time.Duration) []dialog.A
 			}
 			switch ev.Name() {
 			case esl.EvDTMF:
+				ss.event()
 				return ss.call.Handle(dialog.DTMF{Digits: ev.Get("DTMF-Digit")})
 			case esl.EvCustom:
 				if u, ok := ss.simSpeech(ev); ok {
+					ss.event()
 					return ss.call.Handle(dialog.Heard{Text: u.text, Confidence: 1, Final: true})
 				}
 			}
