@@ -301,3 +301,44 @@ func TestLingerSecondsAndRecordSession(t *testing.T) {
 		t.Fatalf("recording %d ms", ms)
 	}
 }
+
+func TestCloseEndsLingeringSessions(t *testing.T) {
+	s, err := New(Options{TimeScale: 0.01, HeartbeatEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("api originate {origination_uuid=cl-1}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("linger", nil)
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 4*time.Second {
+		t.Fatal("Close waited for the lingering socket")
+	}
+	var sawHangup bool
+	for {
+		f, err := oc.read()
+		if err != nil {
+			break
+		}
+		if f.ct() == "text/event-plain" {
+			e, _ := parseEvent(f)
+			if e.get("Event-Name") == "CHANNEL_HANGUP" && e.get("Hangup-Cause") == "SYSTEM_SHUTDOWN" {
+				sawHangup = true
+			}
+		}
+	}
+	if !sawHangup {
+		t.Fatal("no SYSTEM_SHUTDOWN hangup before the socket closed")
+	}
+}

@@ -81,6 +81,8 @@ type Sim struct {
 	spsCount    int
 	killedGW    map[string]bool
 	closed      bool
+	sessions    map[*conn]struct{} // outbound socket connections, dropped on Close/Kill
+	closing     chan struct{}      // closed when Close starts: lingering sockets stop waiting
 }
 
 // New validates options and builds a simulator; Start begins listening.
@@ -133,7 +135,8 @@ func New(o Options) (*Sim, error) {
 	}
 	return &Sim{opts: o, personas: p, log: o.Log, coreUUID: uuid.NewString(),
 		listeners: map[*conn]struct{}{}, calls: map[string]*call{}, originates: map[string]int{},
-		byUUID: map[string]int{}, killedGW: map[string]bool{}}, nil
+		byUUID: map[string]int{}, killedGW: map[string]bool{}, sessions: map[*conn]struct{}{},
+		closing: make(chan struct{})}, nil
 }
 
 // Start listens on Options.ESLAddr and serves until ctx ends or Close.
@@ -235,6 +238,7 @@ func (s *Sim) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	calls := make([]*call, 0, len(s.calls))
 	for _, c := range s.calls {
 		calls = append(calls, c)
@@ -243,10 +247,14 @@ func (s *Sim) Close() error {
 	for _, c := range calls {
 		c.hangup("SYSTEM_SHUTDOWN", hangupLocal)
 	}
+	deadline := time.After(5 * time.Second)
 	for _, c := range calls {
-		c.waitDone(5 * time.Second)
+		select {
+		case <-c.done:
+		case <-deadline:
+		}
 	}
-	s.stop()
+	s.stop(true)
 	return nil
 }
 
@@ -254,7 +262,10 @@ func (s *Sim) Close() error {
 // with no hangup events, no CDRs.
 func (s *Sim) Kill() {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
 	calls := make([]*call, 0, len(s.calls))
 	for _, c := range s.calls {
 		calls = append(calls, c)
@@ -263,19 +274,36 @@ func (s *Sim) Kill() {
 	for _, c := range calls {
 		c.crash()
 	}
-	s.stop()
+	s.stop(false)
 }
 
-func (s *Sim) stop() {
+// stop ends listening and drops every socket; graceful flushes what is
+// queued to each (hangup events, notices) first, as a shutting-down FS does.
+func (s *Sim) stop(graceful bool) {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.mu.Lock()
-	ls := make([]*conn, 0, len(s.listeners))
+	ls := make([]*conn, 0, len(s.listeners)+len(s.sessions))
 	for l := range s.listeners {
 		ls = append(ls, l)
 	}
+	for l := range s.sessions {
+		ls = append(ls, l)
+	}
 	s.mu.Unlock()
+	if graceful {
+		for _, l := range ls {
+			l.closeAfterFlush()
+		}
+		deadline := time.After(2 * time.Second)
+		for _, l := range ls {
+			select {
+			case <-l.writerDone:
+			case <-deadline:
+			}
+		}
+	}
 	for _, l := range ls {
 		l.kill()
 	}
