@@ -709,8 +709,14 @@ func (c *call) finish() {
 	c.mu.Unlock()
 	if sess != nil {
 		c.fireChannel("CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1180)
+		// Application-Response is whatever the last app left in
+		// current_application_response: "FILE PLAYED" in outbound-session.jsonl.
+		resp := c.getVar("current_application_response")
+		if resp == "" {
+			resp = "_none_"
+		}
 		c.fireChannel("CHANNEL_EXECUTE_COMPLETE", "switch_core_session.c", "switch_core_session_exec", 2967,
-			"Application", "socket", "Application-Data", c.appArg, "Application-Response", "_none_",
+			"Application", "socket", "Application-Data", c.appArg, "Application-Response", resp,
 			"Application-UUID", uuid.NewString())
 	}
 	c.mu.Lock()

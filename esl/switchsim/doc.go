@@ -91,6 +91,35 @@
 // barge-in utterance starts barge_in_ms into the prompt, so its
 // Speech-Start-Ms lies inside the prompt.
 //
+// # Audio (uuid_audio_stream)
+//
+// "uuid_audio_stream <uuid> start ws://… [mono|mixed|stereo] [8k|16k]
+// [metadata]" behaves as mod_audio_stream does in audio-stream.md: +OK
+// Success at once, then a WebSocket connection with libwsc's handshake
+// (no space after header colons, Origin http://host:port, no User-Agent,
+// STREAM_EXTRA_HEADERS added), the metadata as the first text frame, and
+// one binary frame of raw L16LE PCM per 20 ms (STREAM_BUFFER_SIZE honoured;
+// 320 bytes at mono 8k). The read leg carries the callee: its clip (16-bit
+// PCM mono WAV at 8 or 16 kHz) while it talks, or a speech-like two-tone
+// signal when the persona has text only, silence otherwise; the write leg
+// carries a 1000 Hz tone while a robot prompt plays. CUSTOM
+// mod_audio_stream::connect, ::json (server text), ::play (streamAudio
+// messages, written to a temp file), ::disconnect (server CLOSE, bug stays
+// attached until stop) and ::error (connect failure, EOF without CLOSE)
+// are fired with the module's bodies; pause, resume, send_text and stop
+// [text] work; hangup sends CLOSE 1000 "Normal closure". wss:// is not
+// supported.
+//
+// # Simplifications
+//
+// bridge simulates an agent leg (CHANNEL_BRIDGE, 5 simulated seconds,
+// CHANNEL_UNBRIDGE); transfer only records transfer_destination and the
+// channel stays up under the persona's hang-up timer; record writes a
+// silent WAV of the recorded length and record_session a silent (stereo
+// with RECORD_STEREO=true) WAV at hangup, when their directory exists;
+// every channel uses PCMU; only the first endpoint of a dial string is
+// dialled; "event xml" is refused.
+//
 // # Ground truth
 //
 // Originates(number) and OriginatesUUID(uuid) count every originate
