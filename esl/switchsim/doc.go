@@ -126,5 +126,7 @@
 // received, including refused ones; Calls() snapshots every channel. Max
 // sessions and sessions per second refuse as FS does (-ERR
 // DESTINATION_OUT_OF_ORDER, no channel events). Kill() drops every socket
-// with no hangup, as a crash.
+// with no hangup, events or CDRs, as a crash; Restart() brings the
+// simulator back on the same address with no channels and a new Core-UUID
+// while keeping the counters and call history.
 package switchsim

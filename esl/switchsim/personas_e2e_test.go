@@ -260,3 +260,28 @@ func TestKillDropsEverythingWithoutHangup(t *testing.T) {
 		t.Fatalf("%+v", ci)
 	}
 }
+
+func TestRestartKeepsGroundTruth(t *testing.T) {
+	s := startSim(t, Options{})
+	c := dial(t, s.ESLAddr(), "ClueCon")
+	c.cmd("api originate {origination_uuid=r-1}sofia/gateway/gw/13800000007 &park()", nil)
+	addr := s.ESLAddr()
+	s.Kill()
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s.ESLAddr() != addr {
+		t.Fatalf("restarted on %s, want %s", s.ESLAddr(), addr)
+	}
+	c2 := dial(t, addr, "ClueCon")
+	if r := c2.cmd("api uuid_exists r-1", nil); r.body != "false" {
+		t.Fatalf("channel survived the crash: %q", r.body)
+	}
+	c2.cmd("api originate {origination_uuid=r-1}sofia/gateway/gw/13800000007 &park()", nil)
+	if s.OriginatesUUID("r-1") != 2 || s.Originates("13800000007") != 2 {
+		t.Fatalf("counters lost: %d", s.OriginatesUUID("r-1"))
+	}
+	if err := s.Restart(t.Context()); err == nil {
+		t.Fatal("restart of a running simulator accepted")
+	}
+}

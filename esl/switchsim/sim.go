@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +29,7 @@ type Options struct {
 	// CDRURL, when set, receives every CDR as mod_xml_cdr posts it.
 	CDRURL string
 	// CDRRetries is mod_xml_cdr's "retries" (extra tries after a failure,
-	// default 2 as in the traces' config); CDRRetryDelay is its "delay"
+	// default 2 as in the traces' config, negative for none); CDRRetryDelay is its "delay"
 	// (default 1 s).
 	CDRRetries    int
 	CDRRetryDelay time.Duration
@@ -58,7 +59,7 @@ type Sim struct {
 	opts     Options
 	personas *Personas
 	log      *slog.Logger
-	coreUUID string
+	coreUUID atomic.Pointer[string] // replaced by Restart
 	started  time.Time
 
 	ln     net.Listener
@@ -133,10 +134,13 @@ func New(o Options) (*Sim, error) {
 	if p == nil {
 		p = DefaultPersonas()
 	}
-	return &Sim{opts: o, personas: p, log: o.Log, coreUUID: uuid.NewString(),
+	s := &Sim{opts: o, personas: p, log: o.Log,
 		listeners: map[*conn]struct{}{}, calls: map[string]*call{}, originates: map[string]int{},
 		byUUID: map[string]int{}, killedGW: map[string]bool{}, sessions: map[*conn]struct{}{},
-		closing: make(chan struct{})}, nil
+		closing: make(chan struct{})}
+	id := uuid.NewString()
+	s.coreUUID.Store(&id)
+	return s, nil
 }
 
 // Start listens on Options.ESLAddr and serves until ctx ends or Close.
@@ -156,6 +160,28 @@ func (s *Sim) Start(ctx context.Context) error {
 		_ = ln.Close()
 	}()
 	return nil
+}
+
+// Restart brings a stopped (Close or Kill) simulator back on the same ESL
+// address, as a FreeSWITCH restarted by its supervisor: no channels, new
+// Core-UUID, but the ground-truth counters (Originates) and the call
+// history survive, so "dialled twice across a crash" stays visible.
+func (s *Sim) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed || s.ln == nil {
+		s.mu.Unlock()
+		return errors.New("restart: simulator is running")
+	}
+	s.closed = false
+	s.closing = make(chan struct{})
+	s.listeners = map[*conn]struct{}{}
+	s.sessions = map[*conn]struct{}{}
+	s.calls = map[string]*call{}
+	id := uuid.NewString()
+	s.coreUUID.Store(&id)
+	s.opts.ESLAddr = s.ln.Addr().String()
+	s.mu.Unlock()
+	return s.Start(ctx)
 }
 
 // ESLAddr is the address clients dial (host:port).
@@ -321,7 +347,7 @@ func (s *Sim) scale(ms int) time.Duration {
 func (s *Sim) newEvent(name, file, fn string, line int) *event {
 	e := &event{hdrs: make([]header, 0, 64)}
 	e.add("Event-Name", name)
-	e.add("Core-UUID", s.coreUUID)
+	e.add("Core-UUID", *s.coreUUID.Load())
 	e.add("FreeSWITCH-Hostname", s.opts.Hostname)
 	e.add("FreeSWITCH-Switchname", s.opts.Hostname)
 	e.add("FreeSWITCH-IPv4", s.opts.IPv4)
@@ -340,6 +366,9 @@ func (s *Sim) newEvent(name, file, fn string, line int) *event {
 // fire delivers an event to every interested listener in one global
 // order, assigning the Event-Sequence as switch_event.c does at fire time.
 func (s *Sim) fire(e *event) {
+	if e.call != nil && e.call.isCrashed() {
+		return // a crashed switch says nothing more about its calls
+	}
 	s.fireMu.Lock()
 	defer s.fireMu.Unlock()
 	s.seq++
