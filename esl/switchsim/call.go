@@ -458,10 +458,22 @@ func (c *call) run() {
 		if st == 0 {
 			st = map[string]int{OutcomeBusy: 486, OutcomeReject: 603, OutcomeNotFound: 404, OutcomeUnavailable: 503}[outcome]
 		}
-		if ring >= timeout {
+		switch {
+		case ring >= timeout:
 			c.ringUntil(start, timeout)
-		} else if c.sleep(ring) {
-			refuse(st)
+		case p.ringMs() >= 1000:
+			// a callee who lets it ring before refusing: 180 first, then
+			// the final response (the traces' 300 ms refusals had no 180).
+			if c.sleep(s.scale(100)) {
+				c.progress()
+				if c.sleep(ring - s.scale(100)) {
+					refuse(st)
+				}
+			}
+		default:
+			if c.sleep(ring) {
+				refuse(st)
+			}
 		}
 	case OutcomeNoAnswer:
 		if c.sleep(min(ring, timeout)) {

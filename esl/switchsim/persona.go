@@ -79,8 +79,9 @@ type Persona struct {
 	// SIPStatus is the final response for outcome "sip" (and overrides the
 	// status of busy/reject/not_found/unavailable).
 	SIPStatus int `yaml:"sip_status"`
-	// RingMs is the time from INVITE to 180/answer/failure (default 1000;
-	// the recorded refusals came 300 ms after the INVITE).
+	// RingMs is the time from INVITE to answer/failure (default 1000; the
+	// recorded refusals came 300 ms after the INVITE with no 180). A refusal
+	// with ring_ms of 1000 or more rings first (180 at 100 ms).
 	RingMs *int `yaml:"ring_ms"`
 	// EarlyMedia is the announcement for power_off / invalid_number /
 	// early_media outcomes.

@@ -55,6 +55,10 @@ personas:
     match: ["13800000503"]
     outcome: unavailable
     ring_ms: 300
+  - name: quick-reject
+    match: ["13800000603"]
+    outcome: reject
+    ring_ms: 300
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +68,7 @@ personas:
 		trace, number, vars string
 	}{
 		{"inbound-busy.jsonl", "13800000001", ""},
-		{"inbound-rejected.jsonl", "13800000003", ""},
+		{"inbound-rejected.jsonl", "13800000603", ""},
 		{"inbound-notfound.jsonl", "13800000404", ""},
 		{"inbound-unavailable.jsonl", "13800000503", ""},
 		{"inbound-noanswer.jsonl", "13800000002", ",originate_timeout=5"},
