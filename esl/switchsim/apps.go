@@ -173,9 +173,14 @@ func (c *call) execute(a *appReq) {
 	case "bridge":
 		resp = c.bridge(a)
 	case "transfer":
-		// The channel leaves socket control for the dialplan; the simulator
-		// plays the transferred leg (an agent queue) until either side hangs up.
+		// The channel leaves the socket's park for the dialplan (an agent
+		// extension): the simulator bridges it to an agent who talks for
+		// the persona's transfer_talk_ms, then the callee hangs up.
 		c.setVar("transfer_destination", a.arg)
+		c.mu.Lock()
+		c.transferredAt = time.Now()
+		c.mu.Unlock()
+		go c.agentLeg()
 	case "uuid_audio_stream", "audio_stream":
 	case "info", "log", "event", "ring_ready", "respond", "wait_for_answer", "playback_terminators", "echo":
 	default:
@@ -363,4 +368,24 @@ func writeSilentWAV(path string, ms, channels int) {
 	copy(hdr[36:], "data")
 	binary.LittleEndian.PutUint32(hdr[40:], uint32(n))
 	_ = os.WriteFile(path, append(hdr, make([]byte, n)...), 0o644)
+}
+
+// agentLeg is the simulated agent after a transfer: CHANNEL_BRIDGE, the
+// conversation, CHANNEL_UNBRIDGE, and the callee's BYE.
+func (c *call) agentLeg() {
+	other := uuid.NewString()
+	c.setVar("bridge_uuid", other)
+	c.setVar("last_bridge_to", other)
+	c.fireChannel("CHANNEL_BRIDGE", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1633,
+		"Bridge-A-Unique-ID", c.uuid, "Bridge-B-Unique-ID", other, "Other-Leg-Unique-ID", other)
+	ms := c.persona.TransferTalkMs
+	if ms <= 0 {
+		ms = 8000
+	}
+	if !c.sleep(c.sim.scale(ms)) {
+		return
+	}
+	c.fireChannel("CHANNEL_UNBRIDGE", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1790,
+		"Bridge-A-Unique-ID", c.uuid, "Bridge-B-Unique-ID", other, "Other-Leg-Unique-ID", other)
+	c.hangup("NORMAL_CLEARING", hangupRemote)
 }

@@ -72,18 +72,19 @@ type call struct {
 	cur      *appReq
 
 	// callee behaviour
-	turnMu      sync.Mutex
-	turn        int
-	turnGen     int
-	bargedThis  bool
-	streams     map[string]*audioStreamState
-	talkStarted time.Time
-	talkUntil   time.Time
-	talkFrom    time.Time
-	talkPCM     []int16 // the utterance's clip as 8 kHz mono samples, if readable
-	playing     bool    // a robot prompt is playing (the write leg has audio)
-	flipped     bool    // switch_channel_flip_cid ran at answer
-	hitDialplan bool
+	turnMu        sync.Mutex
+	turn          int
+	turnGen       int
+	bargedThis    bool
+	streams       map[string]*audioStreamState
+	talkStarted   time.Time
+	talkUntil     time.Time
+	talkFrom      time.Time
+	talkPCM       []int16 // the utterance's clip as 8 kHz mono samples, if readable
+	playing       bool    // a robot prompt is playing (the write leg has audio)
+	flipped       bool    // switch_channel_flip_cid ran at answer
+	transferredAt time.Time
+	hitDialplan   bool
 }
 
 type appReq struct {
@@ -330,7 +331,8 @@ func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *e
 	e.add("Caller-Channel-Progress-Time", micros(c.progressAt))
 	e.add("Caller-Channel-Progress-Media-Time", micros(c.mediaAt))
 	e.add("Caller-Channel-Hangup-Time", micros(c.hungupAt))
-	for _, k := range []string{"Transfer-Time", "Resurrect-Time", "Bridged-Time", "Last-Hold", "Hold-Accum"} {
+	e.add("Caller-Channel-Transfer-Time", micros(c.transferredAt))
+	for _, k := range []string{"Resurrect-Time", "Bridged-Time", "Last-Hold", "Hold-Accum"} {
 		e.add("Caller-Channel-"+k, "0")
 	}
 	e.add("Caller-Screen-Bit", "true")

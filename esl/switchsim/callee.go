@@ -108,7 +108,7 @@ func (c *call) promptStarted() {
 
 // promptEnded: after delay_ms of quiet the callee replies with the next turn.
 func (c *call) promptEnded() {
-	answered := c.isAnswered()
+	answered := c.isAnswered() && !c.isTransferred()
 	c.turnMu.Lock()
 	if c.bargedThis || c.turn >= len(c.persona.Turns) || !answered {
 		c.turnMu.Unlock()
@@ -170,4 +170,10 @@ func (c *call) isAnswered() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return !c.answeredAt.IsZero()
+}
+
+func (c *call) isTransferred() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.transferredAt.IsZero()
 }

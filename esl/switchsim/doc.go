@@ -113,8 +113,10 @@
 // # Simplifications
 //
 // bridge simulates an agent leg (CHANNEL_BRIDGE, 5 simulated seconds,
-// CHANNEL_UNBRIDGE); transfer only records transfer_destination and the
-// channel stays up under the persona's hang-up timer; record writes a
+// CHANNEL_UNBRIDGE); transfer records transfer_destination and the
+// transfer time, bridges to a simulated agent (CHANNEL_BRIDGE), and after
+// the persona's transfer_talk_ms (8 s) fires CHANNEL_UNBRIDGE and the
+// callee hangs up (recv_bye); record writes a
 // silent WAV of the recorded length and record_session a silent (stereo
 // with RECORD_STEREO=true) WAV at hangup, when their directory exists;
 // every channel uses PCMU; only the first endpoint of a dial string is

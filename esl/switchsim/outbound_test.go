@@ -342,3 +342,30 @@ func TestCloseEndsLingeringSessions(t *testing.T) {
 		t.Fatal("no SYSTEM_SHUTDOWN hangup before the socket closed")
 	}
 }
+
+func TestTransferBridgesToSimulatedAgent(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE", nil)
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=tr-1}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: transfer\nexecute-app-arg: 8001 XML waihu_transfer", nil)
+	var names []string
+	for len(names) < 3 {
+		e := ctl.nextEvent()
+		names = append(names, e.get("Event-Name"))
+		if e.get("Event-Name") == "CHANNEL_HANGUP_COMPLETE" {
+			if e.get("variable_sip_hangup_disposition") != "recv_bye" || e.get("variable_transfer_destination") != "8001 XML waihu_transfer" ||
+				e.get("Caller-Channel-Transfer-Time") == "0" {
+				t.Fatalf("%v", e.hdrs)
+			}
+		}
+	}
+	if strings.Join(names, " ") != "CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE" {
+		t.Fatal(names)
+	}
+}

@@ -92,6 +92,9 @@ type Persona struct {
 	Turns []Turn `yaml:"turns"`
 	// HangupAfterMs makes the callee hang up this long after answer (0 = never).
 	HangupAfterMs int `yaml:"hangup_after_ms"`
+	// TransferTalkMs is how long the callee talks with the agent after a
+	// transfer before hanging up (default 8000).
+	TransferTalkMs int `yaml:"transfer_talk_ms"`
 
 	matchRe []*regexp.Regexp
 }
@@ -253,6 +256,9 @@ func ParsePersonas(b []byte) (*Personas, error) {
 		}
 		if ps.RingMs != nil && *ps.RingMs < 0 {
 			return nil, fail("ring_ms", "must not be negative")
+		}
+		if ps.TransferTalkMs < 0 {
+			return nil, fail("transfer_talk_ms", "must not be negative")
 		}
 		if ps.HangupAfterMs < 0 {
 			return nil, fail("hangup_after_ms", "must not be negative")
