@@ -1,10 +1,13 @@
 package switchsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // api runs one api command and calls done with its output exactly once.
@@ -148,6 +151,68 @@ func (s *Sim) apiNow(cmd, rest string) string {
 		return "+OK Success\n"
 	case "uuid_audio_stream":
 		return s.audioStream(args, rest)
+	case "uuid_broadcast":
+		// uuid_broadcast <uuid> <path> [aleg|bleg|both] (mod_commands.c):
+		// queues a playback on the channel; audio-stream.md shows the reply.
+		if len(args) < 2 {
+			return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR No such channel!\n"
+		}
+		c.enqueue(&appReq{name: "playback", arg: args[1], appUUID: uuid.NewString()})
+		return "+OK Message sent\n"
+	case "uuid_record":
+		// uuid_record <uuid> start|stop <path>: a record_session media bug.
+		if len(args) < 3 {
+			return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR Cannot locate session!\n"
+		}
+		switch strings.ToLower(args[1]) {
+		case "start":
+			c.setVar("record_session_path", args[2])
+		case "stop":
+			c.writeSessionRecording()
+			c.setVar("record_session_path", "")
+		}
+		return "+OK Success\n"
+	case "uuid_dump":
+		if len(args) < 1 {
+			return "-USAGE: <uuid> [format]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR No such channel!\n"
+		}
+		e := c.channelEvent("CHANNEL_DATA", "mod_commands.c", "uuid_dump_function", 4500)
+		e.hdrs = e.hdrs[1:] // uuid_dump prints the channel data without Event-Name
+		if len(args) > 1 && args[1] == "json" {
+			return e.json()
+		}
+		var b strings.Builder
+		for _, h := range e.hdrs {
+			b.WriteString(h.k + ": " + h.v + "\n")
+		}
+		return b.String()
+	case "sim_originates":
+		// simulator-only ground truth for tests that run `waihu sim` as its
+		// own process: how many originates named this number / UUID.
+		if len(args) < 1 {
+			return "-USAGE: <number>\n"
+		}
+		return strconv.Itoa(s.Originates(args[0])) + "\n"
+	case "sim_originates_uuid":
+		if len(args) < 1 {
+			return "-USAGE: <uuid>\n"
+		}
+		return strconv.Itoa(s.OriginatesUUID(args[0])) + "\n"
+	case "sim_calls":
+		b, _ := json.Marshal(s.Calls())
+		return string(b)
 	case "sofia":
 		return s.sofia(args)
 	case "module_exists":

@@ -16,10 +16,14 @@
 // and a BACKGROUND_JOB to subscribers; a client-sent Job-UUID header is
 // honoured), event plain|json, nixevent, noevents, filter, exit, HEARTBEAT.
 // Api commands: originate, uuid_kill, uuid_break, uuid_exists,
-// uuid_setvar/getvar, uuid_answer, sched_hangup, hupall, show channels [as
-// json], status, version, sofia profile <p> rescan|killgw <gw>, sofia
-// status gateway <gw>, uuid_audio_stream (replies only), module_exists;
-// anything else answers "-ERR <cmd> Command not found!".
+// uuid_setvar/getvar, uuid_answer, uuid_broadcast, uuid_record, uuid_dump,
+// uuid_send_dtmf, sched_hangup, hupall, show channels|calls [as json],
+// status, version, sofia profile <p> rescan|killgw <gw>, sofia status
+// gateway <gw>, uuid_audio_stream, module_exists, reloadxml; anything else
+// answers "-ERR <cmd> Command not found!". Simulator-only api commands for
+// tests that run `waihu sim` as a separate process: sim_originates
+// <number>, sim_originates_uuid <uuid> (counts, one per line) and sim_calls
+// (Calls() as JSON).
 //
 // Calls answer or bring early media according to personas. For each call
 // whose application is '&socket(host:port async full)' the simulator

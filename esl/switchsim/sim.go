@@ -209,17 +209,24 @@ func (s *Sim) OriginatesUUID(id string) int {
 
 // CallInfo is a snapshot of one simulated channel.
 type CallInfo struct {
-	UUID, Number, Persona, Gateway string
-	State                          string // CS_* state
-	Answered, Early, Ended         bool
-	HangupCause                    string
-	SIPTermStatus                  string
-	Vars                           map[string]string
-	Created, AnsweredAt, EndedAt   time.Time
-	Apps                           []string // applications executed, "name arg"
-	Speech                         []string // what the callee said
-	DTMF                           string
-	CDRPosted                      bool
+	UUID          string            `json:"uuid"`
+	Number        string            `json:"number"`
+	Persona       string            `json:"persona"`
+	Gateway       string            `json:"gateway,omitempty"`
+	State         string            `json:"state"` // CS_* state
+	Answered      bool              `json:"answered"`
+	Early         bool              `json:"early"`
+	Ended         bool              `json:"ended"`
+	HangupCause   string            `json:"hangup_cause,omitempty"`
+	SIPTermStatus string            `json:"sip_term_status,omitempty"`
+	Vars          map[string]string `json:"vars,omitempty"`
+	Created       time.Time         `json:"created"`
+	AnsweredAt    time.Time         `json:"answered_at"`
+	EndedAt       time.Time         `json:"ended_at"`
+	Apps          []string          `json:"apps,omitempty"`   // applications executed, "name arg"
+	Speech        []string          `json:"speech,omitempty"` // what the callee said
+	DTMF          string            `json:"dtmf,omitempty"`
+	CDRPosted     bool              `json:"cdr_posted"`
 }
 
 // Calls returns every call the simulator has seen, live and ended, oldest first.
