@@ -23,6 +23,14 @@ func (c *call) startCallee() {
 			}
 		}()
 	}
+	for i := range p.Timeline {
+		tm := &p.Timeline[i]
+		go func() {
+			if c.sleep(c.sim.scale(tm.AtMs)) {
+				c.doTurn(&tm.Turn)
+			}
+		}()
+	}
 	if g := p.Greeting; g != nil {
 		go func() {
 			if !c.sleep(c.sim.scale(300)) {

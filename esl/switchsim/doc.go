@@ -68,6 +68,11 @@
 //	      - dtmf: "1"
 //	      - say: "再见"
 //	        hangup: true
+//	    timeline:            # at fixed times after answer, whatever the robot does
+//	      - at_ms: 1000
+//	        dtmf: "1"
+//	      - at_ms: 9000
+//	        hangup: true
 //
 // Durations: an utterance lasts duration_ms if given, else its clip's WAV
 // length, else SpeechMs(text) (300 ms + 200 ms per Han character + 60 ms

@@ -369,3 +369,121 @@ func TestTransferBridgesToSimulatedAgent(t *testing.T) {
 		t.Fatal(names)
 	}
 }
+
+// TestGoldenOutboundSession replays outbound-session.jsonl's commands and
+// compares what the socket receives with the recording: event names,
+// applications, responses and DTMF digits in order, and the reply texts.
+func TestGoldenOutboundSession(t *testing.T) {
+	personas, err := ParsePersonas([]byte(`
+personas:
+  - name: sipp-dtmf
+    match: ["13800000000"]
+    ring_ms: 0
+    timeline:            # SIPp sent RFC 2833 digits 1 s and 4 s after the ACK
+      - at_ms: 1000
+        dtmf: "1"
+      - at_ms: 4000
+        dtmf: "2"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.1: the timeline's 1 s must still fall inside the first 3 s prompt
+	// after the connect/myevents/linger round trips on a loaded machine.
+	s := startSim(t, Options{Personas: personas, TimeScale: 0.1})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=7862a92b-f60d-496c-bba3-94fbb25b8b86,originate_timeout=20,waihu_attempt=A1}sofia/external/13800000000@127.0.0.1:5090 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+
+	summary := func(f frame) string {
+		switch f.ct() {
+		case "text/event-plain":
+			e, _ := parseEvent(f)
+			out := e.get("Event-Name")
+			if a := e.get("Application"); a != "" {
+				out += " " + a
+				if r := e.get("Application-Response"); r != "" {
+					out += " " + r
+				}
+			}
+			if d := e.get("DTMF-Digit"); d != "" {
+				out += " " + d
+			}
+			return out
+		case "command/reply":
+			if f.hdr["Event-Name"] == "CHANNEL_DATA" {
+				return "connect " + f.hdr["Reply-Text"]
+			}
+			return "reply " + f.hdr["Reply-Text"]
+		case "api/response":
+			return "api " + strings.TrimSpace(f.body)
+		default:
+			return f.ct() + " " + f.hdr["Content-Disposition"]
+		}
+	}
+	var got []string
+	next := func() string {
+		f := oc.must()
+		s := summary(f)
+		got = append(got, s)
+		return s
+	}
+	waitFor := func(prefix string) {
+		for !strings.HasPrefix(next(), prefix) {
+		}
+	}
+	oc.send("connect")
+	waitFor("connect")
+	oc.send("myevents")
+	waitFor("reply +OK Events Enabled")
+	oc.send("linger")
+	waitFor("reply +OK will linger")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://3000\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE_COMPLETE playback")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: record\nexecute-app-arg: /nonexistent/outbound-record.wav 10 200 2\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE_COMPLETE record")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://3000\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE playback")
+	oc.send("api uuid_break 7862a92b-f60d-496c-bba3-94fbb25b8b86 all")
+	waitFor("CHANNEL_EXECUTE_COMPLETE playback")
+	oc.send("sendmsg\ncall-command: hangup\nhangup-cause: NORMAL_CLEARING")
+	waitFor("text/disconnect-notice linger")
+	oc.send("exit")
+	waitFor("reply +OK bye")
+	waitFor("text/disconnect-notice disconnect")
+
+	// the same summary of the recording
+	var want []string
+	rec := &client{t: t, br: bufio.NewReader(strings.NewReader(traceRecv(t, "outbound-session.jsonl", 0)))}
+	for {
+		f, err := rec.read()
+		if err != nil {
+			break
+		}
+		want = append(want, summary(f))
+	}
+	// FS writes queued session events when its listener loop finds no
+	// pending input, so CHANNEL_PARK landed after the pipelined linger and
+	// sendmsg replies in the recording; its place is not a contract. It
+	// must come before the first CHANNEL_EXECUTE; compare the rest exactly.
+	park := func(seq []string) []string {
+		out := seq[:0:0]
+		parked := false
+		for _, s := range seq {
+			if s == "CHANNEL_PARK" {
+				parked = true
+				continue
+			}
+			if strings.HasPrefix(s, "CHANNEL_EXECUTE ") && !parked {
+				t.Fatalf("CHANNEL_EXECUTE before CHANNEL_PARK in %v", seq)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	got, want = park(got), park(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("outbound session differs\n got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}

@@ -68,6 +68,12 @@ type Turn struct {
 	Hangup bool `yaml:"hangup"`
 }
 
+// Timed is a Turn that happens AtMs after answer instead of after a prompt.
+type Timed struct {
+	AtMs int `yaml:"at_ms"`
+	Turn `yaml:",inline"`
+}
+
 // Persona is one scripted callee.
 type Persona struct {
 	Name string `yaml:"name"`
@@ -90,6 +96,9 @@ type Persona struct {
 	Greeting *Utterance `yaml:"greeting"`
 	// Turns are replies to the robot's prompts, in order.
 	Turns []Turn `yaml:"turns"`
+	// Timeline holds actions at fixed times after answer, whatever the
+	// robot does (press 1 at 1000 ms, hang up at 9000 ms …).
+	Timeline []Timed `yaml:"timeline"`
 	// HangupAfterMs makes the callee hang up this long after answer (0 = never).
 	HangupAfterMs int `yaml:"hangup_after_ms"`
 	// TransferTalkMs is how long the callee talks with the agent after a
@@ -283,6 +292,17 @@ func ParsePersonas(b []byte) (*Personas, error) {
 			}
 			if t.DelayMs < 0 || t.BargeInMs < 0 || t.DurationMs < 0 {
 				return nil, fail("turns", "turns[%d]: negative time", j)
+			}
+		}
+		for j, tm := range ps.Timeline {
+			if tm.AtMs < 0 || tm.DurationMs < 0 {
+				return nil, fail("timeline", "timeline[%d]: negative time", j)
+			}
+			if tm.Say == "" && tm.Clip == "" && tm.DTMF == "" && !tm.Hangup {
+				return nil, fail("timeline", "timeline[%d] does nothing: give say, clip, dtmf or hangup", j)
+			}
+			if strings.Trim(tm.DTMF, "0123456789*#ABCDabcd") != "" {
+				return nil, fail("timeline", "timeline[%d].dtmf %q: only 0-9 * # A-D", j, tm.DTMF)
 			}
 		}
 		ps.matchRe = make([]*regexp.Regexp, len(ps.Match))
