@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -497,12 +498,20 @@ func (s *Sim) heartbeatEvent() *event {
 
 func uptime(d time.Duration) string {
 	ms := d.Milliseconds()
-	days := ms / 86400000
-	h := ms / 3600000 % 24
-	m := ms / 60000 % 60
-	sec := ms / 1000 % 60
-	return fmt.Sprintf("0 years, %d days, %d hours, %d minutes, %d seconds, %d milliseconds, %d microseconds",
-		days, h, m, sec, ms%1000, d.Microseconds()%1000)
+	parts := []struct {
+		n    int64
+		unit string
+	}{{0, "year"}, {ms / 86400000, "day"}, {ms / 3600000 % 24, "hour"}, {ms / 60000 % 60, "minute"},
+		{ms / 1000 % 60, "second"}, {ms % 1000, "millisecond"}, {d.Microseconds() % 1000, "microsecond"}}
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		// switch_core.c: "%u year%s, ..." with the plural "s" unless exactly 1
+		out[i] = fmt.Sprintf("%d %s", p.n, p.unit)
+		if p.n != 1 {
+			out[i] += "s"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // admit applies max-sessions and sessions-per-second like
