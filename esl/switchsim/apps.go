@@ -276,6 +276,9 @@ func (c *call) playback(a *appReq, name string) string {
 			playedMs = ms
 		}
 	}
+	// the playback_* variables switch_ivr_play_file leaves behind
+	c.setVar("playback_last_offset_pos", strconv.Itoa(playedMs*8))
+	c.setVar("playback_seconds", strconv.Itoa(playedMs/1000))
 	c.setVar("playback_ms", strconv.Itoa(playedMs))
 	c.setVar("playback_samples", strconv.Itoa(playedMs*8))
 	status := "done"

@@ -832,9 +832,17 @@ func (c *call) addTimingVars(end time.Time) {
 	set("progress_media_uepoch", micros(c.mediaAt))
 	set("end_epoch", epoch(end))
 	set("end_uepoch", micros(end))
+	if n := len(c.appLog); n > 0 {
+		set("last_app", c.appLog[n-1].k)
+		set("last_arg", c.appLog[n-1].v)
+	}
 	cid := getVar(c.vars, "origination_caller_id_number")
 	if cid == "" {
 		cid = "0000000000"
+	}
+	if c.flipped {
+		// after the answer-time id flip (cdr-answered-plain-decoded.xml)
+		cid = "\"Outbound Call\" <" + c.number + ">"
 	}
 	set("caller_id", cid)
 	dur := end.Sub(c.created)
