@@ -630,10 +630,6 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 		} else if !c.sleep(c.sim.scale(500)) {
 			return
 		}
-		if status == 0 {
-			c.ringUntil(start, timeout)
-			return
-		}
 		refuseStatus := status
 		c.hangupStatus(sipCause(refuseStatus), hangupRefuse, refuseStatus)
 	}()

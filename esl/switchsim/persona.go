@@ -42,8 +42,10 @@ type Utterance struct {
 }
 
 // Announcement is carrier early media (183 Session Progress): what it
-// says, how long it plays, and the final SIP status that ends the call
-// (0 = keep the early leg until the originate timeout).
+// says, how long it plays, the final SIP status that ends the call after
+// it (0 = the outcome's default: 404 for invalid_number, else 480) and,
+// with hangup_after_ms, how long after the 183 that final response comes
+// (default: 500 ms after the announcement).
 type Announcement struct {
 	Utterance  `yaml:",inline"`
 	SIPStatus  int `yaml:"sip_status"`
