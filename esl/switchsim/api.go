@@ -29,6 +29,24 @@ func (s *Sim) api(arg string, c *conn, done func(string)) {
 	case "originate":
 		s.originate(rest, finish)
 		return
+	case "uuid_break":
+		// The reply goes out before the break takes effect: FS answers at
+		// once and the playing thread notices the break at its next frame,
+		// so the api/response precedes the cut app's EXECUTE_COMPLETE
+		// (outbound-session.jsonl).
+		args := strings.Fields(rest)
+		if len(args) < 1 {
+			finish("-USAGE: <uuid> [all]\n")
+			return
+		}
+		c := s.live(args[0])
+		if c == nil {
+			finish("-ERR No such channel!\n")
+			return
+		}
+		finish("+OK\n")
+		c.breakApp(len(args) > 1 && strings.EqualFold(args[1], "all"))
+		return
 	}
 	finish(s.apiNow(cmd, rest))
 }
@@ -74,16 +92,6 @@ func (s *Sim) apiNow(cmd, rest string) string {
 			c.hangup(cause, hangupLocal)
 		}
 		return "+OK hangup all channels with cause " + cause + "\n"
-	case "uuid_break":
-		if len(args) < 1 {
-			return "-USAGE: <uuid> [all]\n"
-		}
-		c := s.live(args[0])
-		if c == nil {
-			return "-ERR No such channel!\n"
-		}
-		c.breakApp(len(args) > 1 && strings.EqualFold(args[1], "all"))
-		return "+OK\n"
 	case "sched_hangup":
 		// sched_hangup [+]<time> <uuid> [<cause>] (mod_commands.c)
 		if len(args) < 2 {

@@ -97,7 +97,7 @@ func BenchmarkRenderHangupComplete(b *testing.B) {
 	s, _ := New(Options{})
 	ds, _ := parseDialString("{origination_uuid=x,waihu_attempt=A1}sofia/gateway/gw/13800000000")
 	c := &call{sim: s, ds: ds, number: ds.number, uuid: "x", created: time.Now(), persona: DefaultPersonas().For("0")}
-	c.initVars()
+	c.initVars(1)
 	c.answeredAt = time.Now()
 	c.cause = "NORMAL_CLEARING"
 	c.addTimingVars(time.Now())

@@ -162,10 +162,13 @@ func (s *Sim) originate(rest string, done func(string)) {
 		return
 	}
 	c.persona = s.personas.For(c.number)
-	c.initVars()
+	s.mu.Lock()
+	s.sessionsAll++
+	sessionID := s.sessionsAll
+	s.mu.Unlock()
+	c.initVars(sessionID)
 	s.mu.Lock()
 	s.calls[c.uuid] = c
-	s.sessionsAll++
 	if len(s.calls) > s.peak {
 		s.peak = len(s.calls)
 	}
@@ -181,11 +184,11 @@ func (c *call) channelName() string {
 	return c.ds.endpoint
 }
 
-func (c *call) initVars() {
+func (c *call) initVars(sessionID int) {
 	c.state, c.stateNum, c.callState, c.answerState = "CS_NONE", 1, "DOWN", "ringing"
 	base := []header{
 		{"direction", "outbound"}, {"is_outbound", "true"}, {"uuid", c.uuid}, {"call_uuid", c.uuid},
-		{"session_id", strconv.Itoa(c.sim.sessionsAll + 1)}, {"sip_profile_name", "external"},
+		{"session_id", strconv.Itoa(sessionID)}, {"sip_profile_name", "external"},
 		{"video_media_flow", "disabled"}, {"text_media_flow", "disabled"}, {"channel_name", c.channelName()},
 		{"sip_destination_url", "sip:" + c.number + "@" + c.hostOrGW()},
 	}
