@@ -773,6 +773,10 @@ func (c *call) drop() {
 	s.mu.Lock()
 	delete(s.calls, c.uuid)
 	s.history = append(s.history, info)
+	if len(s.history) >= 2*s.opts.History {
+		// trim in bulk so a long run costs O(1) per call
+		s.history = append(s.history[:0:0], s.history[len(s.history)-s.opts.History:]...)
+	}
 	s.mu.Unlock()
 	c.mu.Lock()
 	c.ended = true

@@ -49,6 +49,10 @@ type Options struct {
 	// Hostname, IPv4 appear in every event (defaults "vm", "192.0.2.2" as in the traces).
 	Hostname string
 	IPv4     string
+	// History is how many ended calls Calls() keeps at least (default
+	// 5000; trimmed in bulk at twice that; the Originates counters are
+	// never trimmed).
+	History int
 	// Log receives simulator diagnostics (default: discarded).
 	Log *slog.Logger
 	// HTTPClient posts CDRs (default: a client with a 10 s timeout).
@@ -115,6 +119,9 @@ func New(o Options) (*Sim, error) {
 	}
 	if o.TimeScale <= 0 {
 		o.TimeScale = 1
+	}
+	if o.History <= 0 {
+		o.History = 5000
 	}
 	if o.DefaultPromptMs <= 0 {
 		o.DefaultPromptMs = 3000
