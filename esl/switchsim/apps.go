@@ -310,20 +310,39 @@ func (c *call) record(a *appReq) string {
 		hits, _ = strconv.Atoi(f[3])
 	}
 	c.fireChannel("RECORD_START", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])
-	d := time.Duration(1<<62 - 1)
+	start := time.Now()
+	end := start.Add(time.Duration(1<<62 - 1))
 	if limit > 0 {
-		d = c.sim.scale(limit * 1000)
+		end = start.Add(c.sim.scale(limit * 1000))
 	}
-	if hits > 0 {
-		silent := c.sim.scale(hits * 1000)
-		if busy := c.speakingFor(); busy > 0 {
-			silent += busy
+	// Silence detection: stop silence_hits seconds after the callee last
+	// spoke (or after the start if it never does). A reply that begins
+	// meanwhile pushes the stop back, so re-check when the wait ends.
+	for {
+		stop := end
+		if hits > 0 {
+			c.mu.Lock()
+			last := c.talkUntil
+			c.mu.Unlock()
+			if last.Before(start) {
+				last = start
+			}
+			if q := last.Add(c.sim.scale(hits * 1000)); q.Before(stop) {
+				stop = q
+			}
 		}
-		if silent < d {
-			d = silent
+		_, full := c.wait(a, time.Until(stop))
+		if !full || !time.Now().Before(end) {
+			break
+		}
+		c.mu.Lock()
+		moved := c.talkUntil.After(stop.Add(-c.sim.scale(hits * 1000)))
+		c.mu.Unlock()
+		if !moved {
+			break
 		}
 	}
-	got, _ := c.wait(a, d)
+	got := time.Since(start)
 	writeSilentWAV(f[0], int(float64(got.Milliseconds())/c.sim.opts.TimeScale), 1)
 	c.setVar("record_ms", strconv.FormatInt(int64(float64(got.Milliseconds())/c.sim.opts.TimeScale), 10))
 	c.fireChannel("RECORD_STOP", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])

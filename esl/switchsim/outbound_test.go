@@ -487,3 +487,35 @@ personas:
 		t.Fatalf("outbound session differs\n got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// TestRecordStopsAfterTheReplyAndSilence: a reply starting 400 ms into
+// the recording (after the prompt) keeps it going until 2 s after the
+// reply ends.
+func TestRecordStopsAfterTheReplyAndSilence(t *testing.T) {
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: r\n    match: [\"13600000000\"]\n    ring_ms: 0\n    turns:\n      - say: \"我想想，这个价格还可以吧\"\n"))
+	s := startSim(t, Options{Personas: personas, TimeScale: 0.05})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=rec-2}sofia/gateway/gw/13600000000 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://500", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record\nexecute-app-arg: /nonexistent/r.wav 30 200 2", nil)
+	var sawSpeech bool
+	for {
+		e := oc.nextEvent()
+		if e.get("Event-Name") == "CUSTOM" {
+			sawSpeech = true
+		}
+		if e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE" && e.get("Application") == "record" {
+			ms, _ := strconv.Atoi(e.get("variable_record_ms"))
+			want := 400 + SpeechMs("我想想，这个价格还可以吧") + 2000
+			if !sawSpeech || ms < want-200 || ms >= 30000 {
+				t.Fatalf("record lasted %d ms (want at least %d and under the 30 s limit), speech seen %v", ms, want, sawSpeech)
+			}
+			return
+		}
+	}
+}
