@@ -143,6 +143,8 @@ func (c *call) execute(a *appReq) {
 		resp = c.playback(a, name)
 	case "record":
 		resp = c.record(a)
+	case "play_and_get_digits", "read":
+		resp = c.getDigits(a, name)
 	case "record_session":
 		c.setVar("record_session_path", strings.Fields(a.arg + " x")[0])
 	case "stop_record_session":
@@ -410,4 +412,70 @@ func (c *call) agentLeg() {
 	c.fireChannel("CHANNEL_UNBRIDGE", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1790,
 		"Bridge-A-Unique-ID", c.uuid, "Bridge-B-Unique-ID", other, "Other-Leg-Unique-ID", other)
 	c.hangup("NORMAL_CLEARING", hangupRemote)
+}
+
+// getDigits is mod_dptools play_and_get_digits ("<min> <max> <tries>
+// <timeout> <terminators> <file> <invalid_file> <var_name> <regexp>
+// [digit_timeout]") and read ("<min> <max> <file> <var_name> <timeout>
+// <terminators>"): play the prompt, then collect the callee's DTMF until
+// max digits, a terminator or the timeout; the digits go into var_name.
+func (c *call) getDigits(a *appReq, name string) string {
+	f := strings.Fields(a.arg)
+	var max, timeout int
+	var terms, file, varName string
+	switch {
+	case name == "read" && len(f) >= 6:
+		max, _ = strconv.Atoi(f[1])
+		file, varName = f[2], f[3]
+		timeout, _ = strconv.Atoi(f[4])
+		terms = f[5]
+	case name == "play_and_get_digits" && len(f) >= 8:
+		max, _ = strconv.Atoi(f[1])
+		timeout, _ = strconv.Atoi(f[3])
+		terms, file, varName = f[4], f[5], f[7]
+	default:
+		return "_none_"
+	}
+	if max <= 0 {
+		max = 1
+	}
+	c.drainDTMF()
+	if file != "" && file != "silence_stream://0" {
+		sub := &appReq{name: "playback", arg: file, brk: a.brk}
+		c.playback(sub, "playback")
+	}
+	var got string
+	deadline := time.NewTimer(c.sim.scale(timeout))
+	defer deadline.Stop()
+collect:
+	for len(got) < max {
+		select {
+		case d := <-c.dtmfCh:
+			if strings.Contains(terms, d) {
+				break collect
+			}
+			got += d
+		case <-deadline.C:
+			break collect
+		case <-a.brk:
+			break collect
+		case <-c.hupCh:
+			break collect
+		}
+	}
+	c.setVar(varName, got)
+	if name == "read" {
+		c.setVar("read_result", map[bool]string{true: "success", false: "timeout"}[got != ""])
+	}
+	return "_none_"
+}
+
+func (c *call) drainDTMF() {
+	for {
+		select {
+		case <-c.dtmfCh:
+		default:
+			return
+		}
+	}
 }

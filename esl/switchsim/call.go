@@ -67,6 +67,7 @@ type call struct {
 	// application execution (mod_dptools apps queued by sendmsg)
 	execMu   sync.Mutex
 	execWG   sync.WaitGroup
+	dtmfCh   chan string // digits for play_and_get_digits / read
 	queue    []*appReq
 	queueSig chan struct{}
 	cur      *appReq
@@ -114,7 +115,7 @@ func (s *Sim) originate(rest string, done func(string)) {
 		return
 	}
 	c := &call{sim: s, ds: ds, number: ds.number, origArg: rest, hupCh: make(chan struct{}), done: make(chan struct{}),
-		queueSig: make(chan struct{}, 1), result: done, created: time.Now()}
+		queueSig: make(chan struct{}, 1), result: done, created: time.Now(), dtmfCh: make(chan string, 64)}
 	c.uuid = getVar(ds.vars, "origination_uuid")
 	if c.uuid == "" {
 		c.uuid = uuid.NewString()

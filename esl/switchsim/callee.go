@@ -172,6 +172,10 @@ func (c *call) sendDTMF(d string) {
 	c.mu.Unlock()
 	c.fireChannel("DTMF", "switch_channel.c", "switch_channel_dequeue_dtmf", 677,
 		"DTMF-Digit", d, "DTMF-Duration", "2240", "DTMF-Source", "RTP")
+	select {
+	case c.dtmfCh <- d:
+	default: // nobody collecting and the buffer is full: FS drops too
+	}
 }
 
 func (c *call) isAnswered() bool {

@@ -31,9 +31,10 @@
 // (ignore_early_media=false semantics), answers "connect" with the
 // CHANNEL_DATA block, and serves myevents, linger, event, filter, sendmsg
 // (execute with event-lock, hangup), api and exit. Executed apps: answer,
-// playback/speak, record, record_session, break, hangup, bridge, transfer,
-// set/export/unset, sleep, start_dtmf, park; unknown apps hang the channel
-// up with DESTINATION_OUT_OF_ORDER as FS does.
+// playback/speak, record, record_session, play_and_get_digits, read,
+// break, hangup, bridge, transfer, set/export/unset, sleep, start_dtmf,
+// park; unknown apps hang the channel up with DESTINATION_OUT_OF_ORDER as
+// FS does.
 //
 // After hangup a lingering socket gets "Content-Disposition: linger" and
 // stays open, with CHANNEL_DESTROY held back, until the client closes it or

@@ -519,3 +519,25 @@ func TestRecordStopsAfterTheReplyAndSilence(t *testing.T) {
 		}
 	}
 }
+
+func TestPlayAndGetDigitsCollectsPersonaDTMF(t *testing.T) {
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: d\n    match: [\"13500000000\"]\n    ring_ms: 0\n    turns:\n      - dtmf: \"12#\"\n"))
+	s := startSim(t, Options{Personas: personas})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=pgd-1}sofia/gateway/gw/13500000000 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: play_and_get_digits\nexecute-app-arg: 1 3 1 60000 # silence_stream://1000 silence_stream://0 choice \\d+", nil)
+	for {
+		e := oc.nextEvent()
+		if e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE" && e.get("Application") == "play_and_get_digits" {
+			if e.get("variable_choice") != "12" {
+				t.Fatalf("choice %q", e.get("variable_choice"))
+			}
+			return
+		}
+	}
+}
