@@ -136,9 +136,10 @@ func (c *call) execute(a *appReq) {
 	resp := "_none_"
 	switch name {
 	case "answer", "pre_answer":
-		if name == "answer" {
-			c.answerNow()
-		}
+		// Every simulated channel is an outbound leg, and answering an
+		// outbound leg is a no-op in FS (switch_channel.c
+		// switch_channel_perform_answer returns at once): only the callee
+		// answers. An early-media leg stays early.
 	case "playback", "speak", "say", "phrase", "endless_playback":
 		resp = c.playback(a, name)
 	case "record":

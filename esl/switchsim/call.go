@@ -587,13 +587,6 @@ func (c *call) callUpdate() *event {
 	return e
 }
 
-// answerNow is uuid_answer / the answer app on an early leg.
-func (c *call) answerNow() {
-	if !c.hungUp() {
-		c.answer()
-	}
-}
-
 // earlyMedia is 183 Session Progress with SDP: PROGRESS_MEDIA (no
 // CHANNEL_PROGRESS), the originate succeeds at once unless
 // ignore_early_media=true, and the application runs on the early leg

@@ -541,3 +541,23 @@ func TestPlayAndGetDigitsCollectsPersonaDTMF(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswerAppDoesNotAnswerAnEarlyLeg(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE", nil)
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=ans-1}sofia/gateway/gw/13800000005 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: answer", nil)
+	if r := ctl.cmd("api uuid_answer ans-1", nil); r.body != "+OK\n" {
+		t.Fatalf("%q", r.body)
+	}
+	e := ctl.nextEvent()
+	if e.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE" || e.get("Hangup-Cause") != "UNALLOCATED_NUMBER" || e.get("variable_answer_epoch") != "0" {
+		t.Fatalf("%s %s answer_epoch %s", e.get("Event-Name"), e.get("Hangup-Cause"), e.get("variable_answer_epoch"))
+	}
+}
