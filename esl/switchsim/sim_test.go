@@ -160,3 +160,16 @@ func TestGoldenAnsweredAllEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestIgnoreEarlyMediaWaitsForTheFinalAnswer: with ignore_early_media=true
+// the originate does not return at 183; the announcement's 480 fails it.
+func TestIgnoreEarlyMediaWaitsForTheFinalAnswer(t *testing.T) {
+	s := startSim(t, Options{})
+	c := dial(t, s.ESLAddr(), "ClueCon")
+	if r := c.cmd("api originate {origination_uuid=iem-1,ignore_early_media=true}sofia/gateway/gw/13800000004 '&socket(127.0.0.1:1 async full)'", nil); r.body != "-ERR NO_USER_RESPONSE\n" {
+		t.Fatalf("%q", r.body)
+	}
+	if r := c.cmd("api originate {origination_uuid=iem-2,ignore_early_media=false}sofia/gateway/gw/13800000004 &park()", nil); r.body != "+OK iem-2\n" {
+		t.Fatalf("%q", r.body)
+	}
+}
