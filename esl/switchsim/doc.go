@@ -75,6 +75,19 @@
 //	      - at_ms: 9000
 //	        hangup: true
 //
+// Semantics: a refusal with ring_ms of 1000 or more sends 180 first
+// (CHANNEL_PROGRESS), a shorter one none (as the traces' 300 ms refusals);
+// answer/no answer ring with 180 at 100 ms. A turn is spoken delay_ms after
+// a robot prompt (playback, speak, play_and_get_digits) ends; if another
+// prompt starts meanwhile it waits for that one; a barge_in_ms turn starts
+// inside the prompt and consumes it. DTMF digits follow the speech 100 ms
+// apart; hangup follows 300 ms later as the callee's BYE
+// (sip_hangup_disposition recv_bye, sip_term_status 200). After the
+// greeting, the turns and the timeline, the callee stays silent until
+// hangup_after_ms. record stops silence_hits seconds after the callee last
+// spoke. The answer app and uuid_answer do nothing, as on any outbound FS
+// leg: only the persona answers.
+//
 // Durations: an utterance lasts duration_ms if given, else its clip's WAV
 // length, else SpeechMs(text) (300 ms + 200 ms per Han character + 60 ms
 // per other letter or digit + 150 ms per punctuation mark). A prompt
@@ -126,9 +139,9 @@
 // CHANNEL_UNBRIDGE); transfer records transfer_destination and the
 // transfer time, bridges to a simulated agent (CHANNEL_BRIDGE), and after
 // the persona's transfer_talk_ms (8 s) fires CHANNEL_UNBRIDGE and the
-// callee hangs up (recv_bye); record writes a
-// silent WAV of the recorded length and record_session a silent (stereo
-// with RECORD_STEREO=true) WAV at hangup, when their directory exists;
+// callee hangs up (recv_bye); record writes a silent WAV of the recorded
+// length and record_session (or uuid_record) a silent WAV, stereo with
+// RECORD_STEREO=true, at hangup, when their directory exists;
 // every channel uses PCMU; only the first endpoint of a dial string is
 // dialled; "event xml" is refused.
 //
