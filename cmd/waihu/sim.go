@@ -20,6 +20,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	password := fs.String("password", "ClueCon", "ESL password")
 	personas := fs.String("personas", "", "persona YAML file (default: personas by the number's last digit)")
 	cdrURL := fs.String("cdr-url", "", "URL to POST CDRs to, as mod_xml_cdr does (e.g. http://127.0.0.1:8080/fs/cdr)")
+	cdrRetries := fs.Int("cdr-retries", 2, "extra CDR post tries after a failure (mod_xml_cdr retries)")
+	cdrDelay := fs.Duration("cdr-delay", time.Second, "pause between CDR tries (mod_xml_cdr delay)")
 	heartbeat := fs.Duration("heartbeat", 20*time.Second, "HEARTBEAT event interval")
 	maxSessions := fs.Int("max-sessions", 1000, "max concurrent channels (FS max-sessions)")
 	sps := fs.Int("sps", 30, "max new channels per second (FS sessions-per-second)")
@@ -35,12 +37,16 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	o := switchsim.Options{ESLAddr: *addr, Password: *password, CDRURL: *cdrURL, HeartbeatEvery: *heartbeat,
+		CDRRetries: *cdrRetries, CDRRetryDelay: *cdrDelay,
 		MaxSessions: *maxSessions, SessionsPerSecond: *sps, TimeScale: *scale}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.CDRRetries == 0 {
+		o.CDRRetries = -1 // Options: 0 means the default, negative means none
+	}
 	if *personas != "" {
 		p, err := switchsim.LoadPersonas(*personas)
 		if err != nil {

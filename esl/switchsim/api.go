@@ -1,10 +1,13 @@
 package switchsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // api runs one api command and calls done with its output exactly once.
@@ -25,6 +28,24 @@ func (s *Sim) api(arg string, c *conn, done func(string)) {
 	switch strings.ToLower(cmd) {
 	case "originate":
 		s.originate(rest, finish)
+		return
+	case "uuid_break":
+		// The reply goes out before the break takes effect: FS answers at
+		// once and the playing thread notices the break at its next frame,
+		// so the api/response precedes the cut app's EXECUTE_COMPLETE
+		// (outbound-session.jsonl).
+		args := strings.Fields(rest)
+		if len(args) < 1 {
+			finish("-USAGE: <uuid> [all]\n")
+			return
+		}
+		c := s.live(args[0])
+		if c == nil {
+			finish("-ERR No such channel!\n")
+			return
+		}
+		finish("+OK\n")
+		c.breakApp(len(args) > 1 && strings.EqualFold(args[1], "all"))
 		return
 	}
 	finish(s.apiNow(cmd, rest))
@@ -71,16 +92,6 @@ func (s *Sim) apiNow(cmd, rest string) string {
 			c.hangup(cause, hangupLocal)
 		}
 		return "+OK hangup all channels with cause " + cause + "\n"
-	case "uuid_break":
-		if len(args) < 1 {
-			return "-USAGE: <uuid> [all]\n"
-		}
-		c := s.live(args[0])
-		if c == nil {
-			return "-ERR No such channel!\n"
-		}
-		c.breakApp(len(args) > 1 && strings.EqualFold(args[1], "all"))
-		return "+OK\n"
 	case "sched_hangup":
 		// sched_hangup [+]<time> <uuid> [<cause>] (mod_commands.c)
 		if len(args) < 2 {
@@ -136,7 +147,7 @@ func (s *Sim) apiNow(cmd, rest string) string {
 		if c == nil {
 			return "-ERR No such channel!\n"
 		}
-		c.answerNow()
+		_ = c // answering an outbound leg is a no-op in FS (see the answer app)
 		return "+OK\n"
 	case "uuid_send_dtmf":
 		if len(args) < 2 {
@@ -148,6 +159,68 @@ func (s *Sim) apiNow(cmd, rest string) string {
 		return "+OK Success\n"
 	case "uuid_audio_stream":
 		return s.audioStream(args, rest)
+	case "uuid_broadcast":
+		// uuid_broadcast <uuid> <path> [aleg|bleg|both] (mod_commands.c):
+		// queues a playback on the channel; audio-stream.md shows the reply.
+		if len(args) < 2 {
+			return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR No such channel!\n"
+		}
+		c.enqueue(&appReq{name: "playback", arg: args[1], appUUID: uuid.NewString()})
+		return "+OK Message sent\n"
+	case "uuid_record":
+		// uuid_record <uuid> start|stop <path>: a record_session media bug.
+		if len(args) < 3 {
+			return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR Cannot locate session!\n"
+		}
+		switch strings.ToLower(args[1]) {
+		case "start":
+			c.setVar("record_session_path", args[2])
+		case "stop":
+			c.writeSessionRecording()
+			c.setVar("record_session_path", "")
+		}
+		return "+OK Success\n"
+	case "uuid_dump":
+		if len(args) < 1 {
+			return "-USAGE: <uuid> [format]\n"
+		}
+		c := s.live(args[0])
+		if c == nil {
+			return "-ERR No such channel!\n"
+		}
+		e := c.channelEvent("CHANNEL_DATA", "mod_commands.c", "uuid_dump_function", 4500)
+		e.hdrs = e.hdrs[1:] // uuid_dump prints the channel data without Event-Name
+		if len(args) > 1 && args[1] == "json" {
+			return e.json()
+		}
+		var b strings.Builder
+		for _, h := range e.hdrs {
+			b.WriteString(h.k + ": " + h.v + "\n")
+		}
+		return b.String()
+	case "sim_originates":
+		// simulator-only ground truth for tests that run `waihu sim` as its
+		// own process: how many originates named this number / UUID.
+		if len(args) < 1 {
+			return "-USAGE: <number>\n"
+		}
+		return strconv.Itoa(s.Originates(args[0])) + "\n"
+	case "sim_originates_uuid":
+		if len(args) < 1 {
+			return "-USAGE: <uuid>\n"
+		}
+		return strconv.Itoa(s.OriginatesUUID(args[0])) + "\n"
+	case "sim_calls":
+		b, _ := json.Marshal(s.Calls())
+		return string(b)
 	case "sofia":
 		return s.sofia(args)
 	case "module_exists":

@@ -136,13 +136,16 @@ func (c *call) execute(a *appReq) {
 	resp := "_none_"
 	switch name {
 	case "answer", "pre_answer":
-		if name == "answer" {
-			c.answerNow()
-		}
+		// Every simulated channel is an outbound leg, and answering an
+		// outbound leg is a no-op in FS (switch_channel.c
+		// switch_channel_perform_answer returns at once): only the callee
+		// answers. An early-media leg stays early.
 	case "playback", "speak", "say", "phrase", "endless_playback":
 		resp = c.playback(a, name)
 	case "record":
 		resp = c.record(a)
+	case "play_and_get_digits", "read":
+		resp = c.getDigits(a, name)
 	case "record_session":
 		c.setVar("record_session_path", strings.Fields(a.arg + " x")[0])
 	case "stop_record_session":
@@ -173,9 +176,14 @@ func (c *call) execute(a *appReq) {
 	case "bridge":
 		resp = c.bridge(a)
 	case "transfer":
-		// The channel leaves socket control for the dialplan; the simulator
-		// plays the transferred leg (an agent queue) until either side hangs up.
+		// The channel leaves the socket's park for the dialplan (an agent
+		// extension): the simulator bridges it to an agent who talks for
+		// the persona's transfer_talk_ms, then the callee hangs up.
 		c.setVar("transfer_destination", a.arg)
+		c.mu.Lock()
+		c.transferredAt = time.Now()
+		c.mu.Unlock()
+		go c.agentLeg()
 	case "uuid_audio_stream", "audio_stream":
 	case "info", "log", "event", "ring_ready", "respond", "wait_for_answer", "playback_terminators", "echo":
 	default:
@@ -271,6 +279,9 @@ func (c *call) playback(a *appReq, name string) string {
 			playedMs = ms
 		}
 	}
+	// the playback_* variables switch_ivr_play_file leaves behind
+	c.setVar("playback_last_offset_pos", strconv.Itoa(playedMs*8))
+	c.setVar("playback_seconds", strconv.Itoa(playedMs/1000))
 	c.setVar("playback_ms", strconv.Itoa(playedMs))
 	c.setVar("playback_samples", strconv.Itoa(playedMs*8))
 	status := "done"
@@ -302,20 +313,39 @@ func (c *call) record(a *appReq) string {
 		hits, _ = strconv.Atoi(f[3])
 	}
 	c.fireChannel("RECORD_START", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])
-	d := time.Duration(1<<62 - 1)
+	start := time.Now()
+	end := start.Add(time.Duration(1<<62 - 1))
 	if limit > 0 {
-		d = c.sim.scale(limit * 1000)
+		end = start.Add(c.sim.scale(limit * 1000))
 	}
-	if hits > 0 {
-		silent := c.sim.scale(hits * 1000)
-		if busy := c.speakingFor(); busy > 0 {
-			silent += busy
+	// Silence detection: stop silence_hits seconds after the callee last
+	// spoke (or after the start if it never does). A reply that begins
+	// meanwhile pushes the stop back, so re-check when the wait ends.
+	for {
+		stop := end
+		if hits > 0 {
+			c.mu.Lock()
+			last := c.talkUntil
+			c.mu.Unlock()
+			if last.Before(start) {
+				last = start
+			}
+			if q := last.Add(c.sim.scale(hits * 1000)); q.Before(stop) {
+				stop = q
+			}
 		}
-		if silent < d {
-			d = silent
+		_, full := c.wait(a, time.Until(stop))
+		if !full || !time.Now().Before(end) {
+			break
+		}
+		c.mu.Lock()
+		moved := c.talkUntil.After(stop.Add(-c.sim.scale(hits * 1000)))
+		c.mu.Unlock()
+		if !moved {
+			break
 		}
 	}
-	got, _ := c.wait(a, d)
+	got := time.Since(start)
 	writeSilentWAV(f[0], int(float64(got.Milliseconds())/c.sim.opts.TimeScale), 1)
 	c.setVar("record_ms", strconv.FormatInt(int64(float64(got.Milliseconds())/c.sim.opts.TimeScale), 10))
 	c.fireChannel("RECORD_STOP", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])
@@ -363,4 +393,90 @@ func writeSilentWAV(path string, ms, channels int) {
 	copy(hdr[36:], "data")
 	binary.LittleEndian.PutUint32(hdr[40:], uint32(n))
 	_ = os.WriteFile(path, append(hdr, make([]byte, n)...), 0o644)
+}
+
+// agentLeg is the simulated agent after a transfer: CHANNEL_BRIDGE, the
+// conversation, CHANNEL_UNBRIDGE, and the callee's BYE.
+func (c *call) agentLeg() {
+	other := uuid.NewString()
+	c.setVar("bridge_uuid", other)
+	c.setVar("last_bridge_to", other)
+	c.fireChannel("CHANNEL_BRIDGE", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1633,
+		"Bridge-A-Unique-ID", c.uuid, "Bridge-B-Unique-ID", other, "Other-Leg-Unique-ID", other)
+	ms := c.persona.TransferTalkMs
+	if ms <= 0 {
+		ms = 8000
+	}
+	if !c.sleep(c.sim.scale(ms)) {
+		return
+	}
+	c.fireChannel("CHANNEL_UNBRIDGE", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1790,
+		"Bridge-A-Unique-ID", c.uuid, "Bridge-B-Unique-ID", other, "Other-Leg-Unique-ID", other)
+	c.hangup("NORMAL_CLEARING", hangupRemote)
+}
+
+// getDigits is mod_dptools play_and_get_digits ("<min> <max> <tries>
+// <timeout> <terminators> <file> <invalid_file> <var_name> <regexp>
+// [digit_timeout]") and read ("<min> <max> <file> <var_name> <timeout>
+// <terminators>"): play the prompt, then collect the callee's DTMF until
+// max digits, a terminator or the timeout; the digits go into var_name.
+func (c *call) getDigits(a *appReq, name string) string {
+	f := strings.Fields(a.arg)
+	var max, timeout int
+	var terms, file, varName string
+	switch {
+	case name == "read" && len(f) >= 6:
+		max, _ = strconv.Atoi(f[1])
+		file, varName = f[2], f[3]
+		timeout, _ = strconv.Atoi(f[4])
+		terms = f[5]
+	case name == "play_and_get_digits" && len(f) >= 8:
+		max, _ = strconv.Atoi(f[1])
+		timeout, _ = strconv.Atoi(f[3])
+		terms, file, varName = f[4], f[5], f[7]
+	default:
+		return "_none_"
+	}
+	if max <= 0 {
+		max = 1
+	}
+	c.drainDTMF()
+	if file != "" && file != "silence_stream://0" {
+		sub := &appReq{name: "playback", arg: file, brk: a.brk}
+		c.playback(sub, "playback")
+	}
+	var got string
+	deadline := time.NewTimer(c.sim.scale(timeout))
+	defer deadline.Stop()
+collect:
+	for len(got) < max {
+		select {
+		case d := <-c.dtmfCh:
+			if strings.Contains(terms, d) {
+				break collect
+			}
+			got += d
+		case <-deadline.C:
+			break collect
+		case <-a.brk:
+			break collect
+		case <-c.hupCh:
+			break collect
+		}
+	}
+	c.setVar(varName, got)
+	if name == "read" {
+		c.setVar("read_result", map[bool]string{true: "success", false: "timeout"}[got != ""])
+	}
+	return "_none_"
+}
+
+func (c *call) drainDTMF() {
+	for {
+		select {
+		case <-c.dtmfCh:
+		default:
+			return
+		}
+	}
 }

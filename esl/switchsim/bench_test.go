@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -96,7 +97,7 @@ func BenchmarkRenderHangupComplete(b *testing.B) {
 	s, _ := New(Options{})
 	ds, _ := parseDialString("{origination_uuid=x,waihu_attempt=A1}sofia/gateway/gw/13800000000")
 	c := &call{sim: s, ds: ds, number: ds.number, uuid: "x", created: time.Now(), persona: DefaultPersonas().For("0")}
-	c.initVars()
+	c.initVars(1)
 	c.answeredAt = time.Now()
 	c.cause = "NORMAL_CLEARING"
 	c.addTimingVars(time.Now())
@@ -112,4 +113,42 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkLiveCallFootprint holds 2,000 answered, parked calls at once
+// and reports the simulator's heap and goroutines per live call.
+func BenchmarkLiveCallFootprint(b *testing.B) {
+	personas, err := ParsePersonas([]byte("personas:\n  - name: hold\n    match: [\"re:.\"]\n    ring_ms: 0\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000
+	for i := 0; i < b.N; i++ {
+		s := startSim(b, Options{Personas: personas, MaxSessions: n, SessionsPerSecond: 1000000})
+		ctl := dial(b, s.ESLAddr(), "ClueCon")
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		g0 := runtime.NumGoroutine()
+		for j := 0; j < n; j++ {
+			ctl.send(fmt.Sprintf("bgapi originate {origination_uuid=fp-%d-%d,waihu_attempt=%d}sofia/gateway/gw/1380000%04d &park()", i, j, j, j))
+		}
+		for s.LiveCalls() < n || !allParked(s) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/n, "heap-B/call")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/call")
+		s.Close()
+	}
+}
+
+func allParked(s *Sim) bool {
+	for _, c := range s.Calls() {
+		if c.State != "CS_EXECUTE" {
+			return false
+		}
+	}
+	return true
 }

@@ -67,23 +67,25 @@ type call struct {
 	// application execution (mod_dptools apps queued by sendmsg)
 	execMu   sync.Mutex
 	execWG   sync.WaitGroup
+	dtmfCh   chan string // digits for play_and_get_digits / read
 	queue    []*appReq
 	queueSig chan struct{}
 	cur      *appReq
 
 	// callee behaviour
-	turnMu      sync.Mutex
-	turn        int
-	turnGen     int
-	bargedThis  bool
-	streams     map[string]*audioStreamState
-	talkStarted time.Time
-	talkUntil   time.Time
-	talkFrom    time.Time
-	talkPCM     []int16 // the utterance's clip as 8 kHz mono samples, if readable
-	playing     bool    // a robot prompt is playing (the write leg has audio)
-	flipped     bool    // switch_channel_flip_cid ran at answer
-	hitDialplan bool
+	turnMu        sync.Mutex
+	turn          int
+	turnGen       int
+	bargedThis    bool
+	streams       map[string]*audioStreamState
+	talkStarted   time.Time
+	talkUntil     time.Time
+	talkFrom      time.Time
+	talkPCM       []int16 // the utterance's clip as 8 kHz mono samples, if readable
+	playing       bool    // a robot prompt is playing (the write leg has audio)
+	flipped       bool    // switch_channel_flip_cid ran at answer
+	transferredAt time.Time
+	hitDialplan   bool
 }
 
 type appReq struct {
@@ -113,7 +115,7 @@ func (s *Sim) originate(rest string, done func(string)) {
 		return
 	}
 	c := &call{sim: s, ds: ds, number: ds.number, origArg: rest, hupCh: make(chan struct{}), done: make(chan struct{}),
-		queueSig: make(chan struct{}, 1), result: done, created: time.Now()}
+		queueSig: make(chan struct{}, 1), result: done, created: time.Now(), dtmfCh: make(chan string, 64)}
 	c.uuid = getVar(ds.vars, "origination_uuid")
 	if c.uuid == "" {
 		c.uuid = uuid.NewString()
@@ -161,10 +163,13 @@ func (s *Sim) originate(rest string, done func(string)) {
 		return
 	}
 	c.persona = s.personas.For(c.number)
-	c.initVars()
+	s.mu.Lock()
+	s.sessionsAll++
+	sessionID := s.sessionsAll
+	s.mu.Unlock()
+	c.initVars(sessionID)
 	s.mu.Lock()
 	s.calls[c.uuid] = c
-	s.sessionsAll++
 	if len(s.calls) > s.peak {
 		s.peak = len(s.calls)
 	}
@@ -180,11 +185,11 @@ func (c *call) channelName() string {
 	return c.ds.endpoint
 }
 
-func (c *call) initVars() {
+func (c *call) initVars(sessionID int) {
 	c.state, c.stateNum, c.callState, c.answerState = "CS_NONE", 1, "DOWN", "ringing"
 	base := []header{
 		{"direction", "outbound"}, {"is_outbound", "true"}, {"uuid", c.uuid}, {"call_uuid", c.uuid},
-		{"session_id", strconv.Itoa(c.sim.sessionsAll + 1)}, {"sip_profile_name", "external"},
+		{"session_id", strconv.Itoa(sessionID)}, {"sip_profile_name", "external"},
 		{"video_media_flow", "disabled"}, {"text_media_flow", "disabled"}, {"channel_name", c.channelName()},
 		{"sip_destination_url", "sip:" + c.number + "@" + c.hostOrGW()},
 	}
@@ -330,7 +335,8 @@ func (c *call) channelEvent(name, file, fn string, line int, extra ...string) *e
 	e.add("Caller-Channel-Progress-Time", micros(c.progressAt))
 	e.add("Caller-Channel-Progress-Media-Time", micros(c.mediaAt))
 	e.add("Caller-Channel-Hangup-Time", micros(c.hungupAt))
-	for _, k := range []string{"Transfer-Time", "Resurrect-Time", "Bridged-Time", "Last-Hold", "Hold-Accum"} {
+	e.add("Caller-Channel-Transfer-Time", micros(c.transferredAt))
+	for _, k := range []string{"Resurrect-Time", "Bridged-Time", "Last-Hold", "Hold-Accum"} {
 		e.add("Caller-Channel-"+k, "0")
 	}
 	e.add("Caller-Screen-Bit", "true")
@@ -458,10 +464,22 @@ func (c *call) run() {
 		if st == 0 {
 			st = map[string]int{OutcomeBusy: 486, OutcomeReject: 603, OutcomeNotFound: 404, OutcomeUnavailable: 503}[outcome]
 		}
-		if ring >= timeout {
+		switch {
+		case ring >= timeout:
 			c.ringUntil(start, timeout)
-		} else if c.sleep(ring) {
-			refuse(st)
+		case p.ringMs() >= 1000:
+			// a callee who lets it ring before refusing: 180 first, then
+			// the final response (the traces' 300 ms refusals had no 180).
+			if c.sleep(s.scale(100)) {
+				c.progress()
+				if c.sleep(ring - s.scale(100)) {
+					refuse(st)
+				}
+			}
+		default:
+			if c.sleep(ring) {
+				refuse(st)
+			}
 		}
 	case OutcomeNoAnswer:
 		if c.sleep(min(ring, timeout)) {
@@ -569,13 +587,6 @@ func (c *call) callUpdate() *event {
 	return e
 }
 
-// answerNow is uuid_answer / the answer app on an early leg.
-func (c *call) answerNow() {
-	if !c.hungUp() {
-		c.answer()
-	}
-}
-
 // earlyMedia is 183 Session Progress with SDP: PROGRESS_MEDIA (no
 // CHANNEL_PROGRESS), the originate succeeds at once unless
 // ignore_early_media=true, and the application runs on the early leg
@@ -614,10 +625,6 @@ func (c *call) earlyMedia(ignoreEarly bool, start time.Time, timeout time.Durati
 				return
 			}
 		} else if !c.sleep(c.sim.scale(500)) {
-			return
-		}
-		if status == 0 {
-			c.ringUntil(start, timeout)
 			return
 		}
 		refuseStatus := status
@@ -709,8 +716,14 @@ func (c *call) finish() {
 	c.mu.Unlock()
 	if sess != nil {
 		c.fireChannel("CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1180)
+		// Application-Response is whatever the last app left in
+		// current_application_response: "FILE PLAYED" in outbound-session.jsonl.
+		resp := c.getVar("current_application_response")
+		if resp == "" {
+			resp = "_none_"
+		}
 		c.fireChannel("CHANNEL_EXECUTE_COMPLETE", "switch_core_session.c", "switch_core_session_exec", 2967,
-			"Application", "socket", "Application-Data", c.appArg, "Application-Response", "_none_",
+			"Application", "socket", "Application-Data", c.appArg, "Application-Response", resp,
 			"Application-UUID", uuid.NewString())
 	}
 	c.mu.Lock()
@@ -754,6 +767,10 @@ func (c *call) drop() {
 	s.mu.Lock()
 	delete(s.calls, c.uuid)
 	s.history = append(s.history, info)
+	if len(s.history) >= 2*s.opts.History {
+		// trim in bulk so a long run costs O(1) per call
+		s.history = append(s.history[:0:0], s.history[len(s.history)-s.opts.History:]...)
+	}
 	s.mu.Unlock()
 	c.mu.Lock()
 	c.ended = true
@@ -812,9 +829,17 @@ func (c *call) addTimingVars(end time.Time) {
 	set("progress_media_uepoch", micros(c.mediaAt))
 	set("end_epoch", epoch(end))
 	set("end_uepoch", micros(end))
+	if n := len(c.appLog); n > 0 {
+		set("last_app", c.appLog[n-1].k)
+		set("last_arg", c.appLog[n-1].v)
+	}
 	cid := getVar(c.vars, "origination_caller_id_number")
 	if cid == "" {
 		cid = "0000000000"
+	}
+	if c.flipped {
+		// after the answer-time id flip (cdr-answered-plain-decoded.xml)
+		cid = "\"Outbound Call\" <" + c.number + ">"
 	}
 	set("caller_id", cid)
 	dur := end.Sub(c.created)

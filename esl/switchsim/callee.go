@@ -23,6 +23,14 @@ func (c *call) startCallee() {
 			}
 		}()
 	}
+	for i := range p.Timeline {
+		tm := &p.Timeline[i]
+		go func() {
+			if c.sleep(c.sim.scale(tm.AtMs)) {
+				c.doTurn(&tm.Turn)
+			}
+		}()
+	}
 	if g := p.Greeting; g != nil {
 		go func() {
 			if !c.sleep(c.sim.scale(300)) {
@@ -108,7 +116,7 @@ func (c *call) promptStarted() {
 
 // promptEnded: after delay_ms of quiet the callee replies with the next turn.
 func (c *call) promptEnded() {
-	answered := c.isAnswered()
+	answered := c.isAnswered() && !c.isTransferred()
 	c.turnMu.Lock()
 	if c.bargedThis || c.turn >= len(c.persona.Turns) || !answered {
 		c.turnMu.Unlock()
@@ -164,10 +172,20 @@ func (c *call) sendDTMF(d string) {
 	c.mu.Unlock()
 	c.fireChannel("DTMF", "switch_channel.c", "switch_channel_dequeue_dtmf", 677,
 		"DTMF-Digit", d, "DTMF-Duration", "2240", "DTMF-Source", "RTP")
+	select {
+	case c.dtmfCh <- d:
+	default: // nobody collecting and the buffer is full: FS drops too
+	}
 }
 
 func (c *call) isAnswered() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return !c.answeredAt.IsZero()
+}
+
+func (c *call) isTransferred() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.transferredAt.IsZero()
 }

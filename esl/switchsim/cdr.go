@@ -22,7 +22,7 @@ func (c *call) cdrXML() string {
 		r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "'", "&apos;")
 		return r.Replace(s)
 	}
-	fmt.Fprintf(&b, "<?xml version=\"1.0\"?>\n<cdr core-uuid=\"%s\" switchname=\"%s\">\n", c.sim.coreUUID, esc(c.sim.opts.Hostname))
+	fmt.Fprintf(&b, "<?xml version=\"1.0\"?>\n<cdr core-uuid=\"%s\" switchname=\"%s\">\n", *c.sim.coreUUID.Load(), esc(c.sim.opts.Hostname))
 	fmt.Fprintf(&b, "  <channel_data>\n    <state>%s</state>\n    <direction>outbound</direction>\n    <state_number>%d</state_number>\n"+
 		"    <flags>0=1;1=1;2=1;22=1;39=1;40=1;42=1;45=1;55=1;62=1;95=1;113=1;114=1;160=1;166=1</flags>\n"+
 		"    <caps>1=1;2=1;3=1;4=1;5=1;6=1;8=1;9=1;10=1</caps>\n  </channel_data>\n", c.state, c.stateNum)

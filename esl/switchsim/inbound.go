@@ -53,9 +53,11 @@ func (s *Sim) command(c *conn, req *request, cmd string) {
 	arg = strings.TrimSpace(arg)
 	switch strings.ToLower(verb) {
 	case "api":
-		ch := make(chan string, 1)
-		s.api(arg, c, func(out string) { ch <- out })
-		c.send(apiResponse(<-ch))
+		// the reply is queued by the command's completion itself, so
+		// anything the command triggers afterwards is ordered after it.
+		sent := make(chan struct{})
+		s.api(arg, c, func(out string) { c.send(apiResponse(out)); close(sent) })
+		<-sent
 	case "bgapi":
 		// mod_event_socket.c: a Job-UUID header sent by the client is used
 		// as the job's id; otherwise one is minted.

@@ -265,3 +265,10 @@ func TestReadRequestHandlesBadInput(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+func TestUptimeWording(t *testing.T) {
+	d := 71*time.Second + 324*time.Millisecond + 351*time.Microsecond
+	if got := uptime(d); got != "0 years, 0 days, 0 hours, 1 minute, 11 seconds, 324 milliseconds, 351 microseconds" {
+		t.Fatal(got)
+	}
+}

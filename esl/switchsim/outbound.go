@@ -44,10 +44,19 @@ func (c *call) socketApp(arg string) {
 	s := c.sim
 	sc := newConn(s, nc)
 	sc.call = c
+	defer sc.kill()
+	s.mu.Lock()
+	closed := s.closed
+	s.sessions[sc] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, sc)
+		s.mu.Unlock()
+	}()
 	c.mu.Lock()
-	if c.crashed {
+	if c.crashed || closed {
 		c.mu.Unlock()
-		sc.kill()
 		return
 	}
 	c.sess = sc
@@ -55,7 +64,6 @@ func (c *call) socketApp(arg string) {
 	// The session is not a global listener: fire reaches it through the
 	// call (event.call.sess) unless it subscribes with "event" itself.
 	defer s.removeListener(sc)
-	defer sc.kill()
 	// The channel parks under socket control (outbound-session.jsonl:
 	// CHANNEL_PARK right after the connect reply).
 	connected := false
@@ -266,17 +274,21 @@ func (sc *conn) afterHangup(c *call) {
 		}
 		sc.send([]byte("Content-Type: text/disconnect-notice\nControlled-Session-UUID: " + c.uuid +
 			"\nContent-Disposition: linger\nChannel-Name: " + c.channelName() + "\nLinger-Time: " + lt + "\nContent-Length: 0\n\n"))
-		if secs <= 0 {
-			<-sc.writerDone
-			return
+		var after <-chan time.Time
+		if secs > 0 {
+			// "linger N": FS closes the socket N seconds after hangup.
+			after = time.After(time.Duration(secs) * time.Second)
 		}
-		// "linger N": FS closes the socket N seconds after hangup.
 		select {
 		case <-sc.writerDone:
 			return
-		case <-time.After(time.Duration(secs) * time.Second):
+		case <-after:
+		case <-c.sim.closing:
 		}
 	}
 	sc.closeAfterFlush(disconnectNotice("Controlled-Session-UUID", c.uuid, "Content-Disposition", "disconnect"))
-	<-sc.writerDone
+	select {
+	case <-sc.writerDone:
+	case <-c.sim.closing:
+	}
 }

@@ -301,3 +301,263 @@ func TestLingerSecondsAndRecordSession(t *testing.T) {
 		t.Fatalf("recording %d ms", ms)
 	}
 }
+
+func TestCloseEndsLingeringSessions(t *testing.T) {
+	s, err := New(Options{TimeScale: 0.01, HeartbeatEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("api originate {origination_uuid=cl-1}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("linger", nil)
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 4*time.Second {
+		t.Fatal("Close waited for the lingering socket")
+	}
+	var sawHangup bool
+	for {
+		f, err := oc.read()
+		if err != nil {
+			break
+		}
+		if f.ct() == "text/event-plain" {
+			e, _ := parseEvent(f)
+			if e.get("Event-Name") == "CHANNEL_HANGUP" && e.get("Hangup-Cause") == "SYSTEM_SHUTDOWN" {
+				sawHangup = true
+			}
+		}
+	}
+	if !sawHangup {
+		t.Fatal("no SYSTEM_SHUTDOWN hangup before the socket closed")
+	}
+}
+
+func TestTransferBridgesToSimulatedAgent(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE", nil)
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=tr-1}sofia/gateway/gw/13800000007 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: transfer\nexecute-app-arg: 8001 XML waihu_transfer", nil)
+	var names []string
+	for len(names) < 3 {
+		e := ctl.nextEvent()
+		names = append(names, e.get("Event-Name"))
+		if e.get("Event-Name") == "CHANNEL_HANGUP_COMPLETE" {
+			if e.get("variable_sip_hangup_disposition") != "recv_bye" || e.get("variable_transfer_destination") != "8001 XML waihu_transfer" ||
+				e.get("Caller-Channel-Transfer-Time") == "0" {
+				t.Fatalf("%v", e.hdrs)
+			}
+		}
+	}
+	if strings.Join(names, " ") != "CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE" {
+		t.Fatal(names)
+	}
+}
+
+// TestGoldenOutboundSession replays outbound-session.jsonl's commands and
+// compares what the socket receives with the recording: event names,
+// applications, responses and DTMF digits in order, and the reply texts.
+func TestGoldenOutboundSession(t *testing.T) {
+	personas, err := ParsePersonas([]byte(`
+personas:
+  - name: sipp-dtmf
+    match: ["13800000000"]
+    ring_ms: 0
+    timeline:            # SIPp sent RFC 2833 digits 1 s and 4 s after the ACK
+      - at_ms: 1000
+        dtmf: "1"
+      - at_ms: 4000
+        dtmf: "2"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.1: the timeline's 1 s must still fall inside the first 3 s prompt
+	// after the connect/myevents/linger round trips on a loaded machine.
+	s := startSim(t, Options{Personas: personas, TimeScale: 0.1})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=7862a92b-f60d-496c-bba3-94fbb25b8b86,originate_timeout=20,waihu_attempt=A1}sofia/external/13800000000@127.0.0.1:5090 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+
+	summary := func(f frame) string {
+		switch f.ct() {
+		case "text/event-plain":
+			e, _ := parseEvent(f)
+			out := e.get("Event-Name")
+			if a := e.get("Application"); a != "" {
+				out += " " + a
+				if r := e.get("Application-Response"); r != "" {
+					out += " " + r
+				}
+			}
+			if d := e.get("DTMF-Digit"); d != "" {
+				out += " " + d
+			}
+			return out
+		case "command/reply":
+			if f.hdr["Event-Name"] == "CHANNEL_DATA" {
+				return "connect " + f.hdr["Reply-Text"]
+			}
+			return "reply " + f.hdr["Reply-Text"]
+		case "api/response":
+			return "api " + strings.TrimSpace(f.body)
+		default:
+			return f.ct() + " " + f.hdr["Content-Disposition"]
+		}
+	}
+	var got []string
+	next := func() string {
+		f := oc.must()
+		s := summary(f)
+		got = append(got, s)
+		return s
+	}
+	waitFor := func(prefix string) {
+		for !strings.HasPrefix(next(), prefix) {
+		}
+	}
+	oc.send("connect")
+	waitFor("connect")
+	oc.send("myevents")
+	waitFor("reply +OK Events Enabled")
+	oc.send("linger")
+	waitFor("reply +OK will linger")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://3000\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE_COMPLETE playback")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: record\nexecute-app-arg: /nonexistent/outbound-record.wav 10 200 2\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE_COMPLETE record")
+	oc.send("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://3000\nevent-lock: true")
+	waitFor("CHANNEL_EXECUTE playback")
+	oc.send("api uuid_break 7862a92b-f60d-496c-bba3-94fbb25b8b86 all")
+	waitFor("CHANNEL_EXECUTE_COMPLETE playback")
+	oc.send("sendmsg\ncall-command: hangup\nhangup-cause: NORMAL_CLEARING")
+	waitFor("text/disconnect-notice linger")
+	oc.send("exit")
+	waitFor("reply +OK bye")
+	waitFor("text/disconnect-notice disconnect")
+
+	// the same summary of the recording
+	var want []string
+	rec := &client{t: t, br: bufio.NewReader(strings.NewReader(traceRecv(t, "outbound-session.jsonl", 0)))}
+	for {
+		f, err := rec.read()
+		if err != nil {
+			break
+		}
+		want = append(want, summary(f))
+	}
+	// FS writes queued session events when its listener loop finds no
+	// pending input, so CHANNEL_PARK landed after the pipelined linger and
+	// sendmsg replies in the recording; its place is not a contract. It
+	// must come before the first CHANNEL_EXECUTE; compare the rest exactly.
+	park := func(seq []string) []string {
+		out := seq[:0:0]
+		parked := false
+		for _, s := range seq {
+			if s == "CHANNEL_PARK" {
+				parked = true
+				continue
+			}
+			if strings.HasPrefix(s, "CHANNEL_EXECUTE ") && !parked {
+				t.Fatalf("CHANNEL_EXECUTE before CHANNEL_PARK in %v", seq)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	got, want = park(got), park(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("outbound session differs\n got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestRecordStopsAfterTheReplyAndSilence: a reply starting 400 ms into
+// the recording (after the prompt) keeps it going until 2 s after the
+// reply ends.
+func TestRecordStopsAfterTheReplyAndSilence(t *testing.T) {
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: r\n    match: [\"13600000000\"]\n    ring_ms: 0\n    turns:\n      - say: \"我想想，这个价格还可以吧\"\n"))
+	s := startSim(t, Options{Personas: personas, TimeScale: 0.05})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=rec-2}sofia/gateway/gw/13600000000 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://500", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record\nexecute-app-arg: /nonexistent/r.wav 30 200 2", nil)
+	var sawSpeech bool
+	for {
+		e := oc.nextEvent()
+		if e.get("Event-Name") == "CUSTOM" {
+			sawSpeech = true
+		}
+		if e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE" && e.get("Application") == "record" {
+			ms, _ := strconv.Atoi(e.get("variable_record_ms"))
+			want := 400 + SpeechMs("我想想，这个价格还可以吧") + 2000
+			if !sawSpeech || ms < want-200 || ms >= 30000 {
+				t.Fatalf("record lasted %d ms (want at least %d and under the 30 s limit), speech seen %v", ms, want, sawSpeech)
+			}
+			return
+		}
+	}
+}
+
+func TestPlayAndGetDigitsCollectsPersonaDTMF(t *testing.T) {
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: d\n    match: [\"13500000000\"]\n    ring_ms: 0\n    turns:\n      - dtmf: \"12#\"\n"))
+	s := startSim(t, Options{Personas: personas})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=pgd-1}sofia/gateway/gw/13500000000 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: play_and_get_digits\nexecute-app-arg: 1 3 1 60000 # silence_stream://1000 silence_stream://0 choice \\d+", nil)
+	for {
+		e := oc.nextEvent()
+		if e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE" && e.get("Application") == "play_and_get_digits" {
+			if e.get("variable_choice") != "12" {
+				t.Fatalf("choice %q", e.get("variable_choice"))
+			}
+			return
+		}
+	}
+}
+
+func TestAnswerAppDoesNotAnswerAnEarlyLeg(t *testing.T) {
+	s := startSim(t, Options{})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd("event plain CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE", nil)
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=ans-1}sofia/gateway/gw/13800000005 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: answer", nil)
+	if r := ctl.cmd("api uuid_answer ans-1", nil); r.body != "+OK\n" {
+		t.Fatalf("%q", r.body)
+	}
+	e := ctl.nextEvent()
+	if e.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE" || e.get("Hangup-Cause") != "UNALLOCATED_NUMBER" || e.get("variable_answer_epoch") != "0" {
+		t.Fatalf("%s %s answer_epoch %s", e.get("Event-Name"), e.get("Hangup-Cause"), e.get("variable_answer_epoch"))
+	}
+}

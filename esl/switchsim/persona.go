@@ -42,8 +42,10 @@ type Utterance struct {
 }
 
 // Announcement is carrier early media (183 Session Progress): what it
-// says, how long it plays, and the final SIP status that ends the call
-// (0 = keep the early leg until the originate timeout).
+// says, how long it plays, the final SIP status that ends the call after
+// it (0 = the outcome's default: 404 for invalid_number, else 480) and,
+// with hangup_after_ms, how long after the 183 that final response comes
+// (default: 500 ms after the announcement).
 type Announcement struct {
 	Utterance  `yaml:",inline"`
 	SIPStatus  int `yaml:"sip_status"`
@@ -68,6 +70,12 @@ type Turn struct {
 	Hangup bool `yaml:"hangup"`
 }
 
+// Timed is a Turn that happens AtMs after answer instead of after a prompt.
+type Timed struct {
+	AtMs int `yaml:"at_ms"`
+	Turn `yaml:",inline"`
+}
+
 // Persona is one scripted callee.
 type Persona struct {
 	Name string `yaml:"name"`
@@ -79,8 +87,9 @@ type Persona struct {
 	// SIPStatus is the final response for outcome "sip" (and overrides the
 	// status of busy/reject/not_found/unavailable).
 	SIPStatus int `yaml:"sip_status"`
-	// RingMs is the time from INVITE to 180/answer/failure (default 1000;
-	// the recorded refusals came 300 ms after the INVITE).
+	// RingMs is the time from INVITE to answer/failure (default 1000; the
+	// recorded refusals came 300 ms after the INVITE with no 180). A refusal
+	// with ring_ms of 1000 or more rings first (180 at 100 ms).
 	RingMs *int `yaml:"ring_ms"`
 	// EarlyMedia is the announcement for power_off / invalid_number /
 	// early_media outcomes.
@@ -89,8 +98,14 @@ type Persona struct {
 	Greeting *Utterance `yaml:"greeting"`
 	// Turns are replies to the robot's prompts, in order.
 	Turns []Turn `yaml:"turns"`
+	// Timeline holds actions at fixed times after answer, whatever the
+	// robot does (press 1 at 1000 ms, hang up at 9000 ms …).
+	Timeline []Timed `yaml:"timeline"`
 	// HangupAfterMs makes the callee hang up this long after answer (0 = never).
 	HangupAfterMs int `yaml:"hangup_after_ms"`
+	// TransferTalkMs is how long the callee talks with the agent after a
+	// transfer before hanging up (default 8000).
+	TransferTalkMs int `yaml:"transfer_talk_ms"`
 
 	matchRe []*regexp.Regexp
 }
@@ -253,6 +268,9 @@ func ParsePersonas(b []byte) (*Personas, error) {
 		if ps.RingMs != nil && *ps.RingMs < 0 {
 			return nil, fail("ring_ms", "must not be negative")
 		}
+		if ps.TransferTalkMs < 0 {
+			return nil, fail("transfer_talk_ms", "must not be negative")
+		}
 		if ps.HangupAfterMs < 0 {
 			return nil, fail("hangup_after_ms", "must not be negative")
 		}
@@ -276,6 +294,17 @@ func ParsePersonas(b []byte) (*Personas, error) {
 			}
 			if t.DelayMs < 0 || t.BargeInMs < 0 || t.DurationMs < 0 {
 				return nil, fail("turns", "turns[%d]: negative time", j)
+			}
+		}
+		for j, tm := range ps.Timeline {
+			if tm.AtMs < 0 || tm.DurationMs < 0 {
+				return nil, fail("timeline", "timeline[%d]: negative time", j)
+			}
+			if tm.Say == "" && tm.Clip == "" && tm.DTMF == "" && !tm.Hangup {
+				return nil, fail("timeline", "timeline[%d] does nothing: give say, clip, dtmf or hangup", j)
+			}
+			if strings.Trim(tm.DTMF, "0123456789*#ABCDabcd") != "" {
+				return nil, fail("timeline", "timeline[%d].dtmf %q: only 0-9 * # A-D", j, tm.DTMF)
 			}
 		}
 		ps.matchRe = make([]*regexp.Regexp, len(ps.Match))

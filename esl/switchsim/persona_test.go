@@ -95,3 +95,16 @@ func TestLoadPersonasFileAndDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestExamplePersonaFileIsValid(t *testing.T) {
+	p, err := LoadPersonas("personas.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for number, want := range map[string]string{"13800138000": "keen-buyer", "13900001234": "angry", "13812345503": "carrier-congestion",
+		"13812345404": "out-of-service", "13812345486": "busy-after-ring", "13812345671": "busy"} {
+		if got := p.For(number).Name; got != want {
+			t.Errorf("%s: %s, want %s", number, got, want)
+		}
+	}
+}

@@ -260,3 +260,55 @@ func TestKillDropsEverythingWithoutHangup(t *testing.T) {
 		t.Fatalf("%+v", ci)
 	}
 }
+
+func TestRestartKeepsGroundTruth(t *testing.T) {
+	s := startSim(t, Options{})
+	c := dial(t, s.ESLAddr(), "ClueCon")
+	c.cmd("api originate {origination_uuid=r-1}sofia/gateway/gw/13800000007 &park()", nil)
+	addr := s.ESLAddr()
+	s.Kill()
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s.ESLAddr() != addr {
+		t.Fatalf("restarted on %s, want %s", s.ESLAddr(), addr)
+	}
+	c2 := dial(t, addr, "ClueCon")
+	if r := c2.cmd("api uuid_exists r-1", nil); r.body != "false" {
+		t.Fatalf("channel survived the crash: %q", r.body)
+	}
+	c2.cmd("api originate {origination_uuid=r-1}sofia/gateway/gw/13800000007 &park()", nil)
+	if s.OriginatesUUID("r-1") != 2 || s.Originates("13800000007") != 2 {
+		t.Fatalf("counters lost: %d", s.OriginatesUUID("r-1"))
+	}
+	if err := s.Restart(t.Context()); err == nil {
+		t.Fatal("restart of a running simulator accepted")
+	}
+}
+
+func TestSimulatorOnlyAndMiscCommands(t *testing.T) {
+	s := startSim(t, Options{})
+	c := dial(t, s.ESLAddr(), "ClueCon")
+	c.cmd("api originate {origination_uuid=m-1,waihu_attempt=A9}sofia/gateway/gw/13800000007 &park()", nil)
+	for _, tc := range []struct{ cmd, want string }{
+		{"api sim_originates 13800000007", "1\n"},
+		{"api sim_originates_uuid m-1", "1\n"},
+		{"api sim_originates_uuid nope", "0\n"},
+		{"api uuid_broadcast m-1 silence_stream://10 aleg", "+OK Message sent\n"},
+		{"api uuid_record m-1 start /nonexistent/dir/x.wav", "+OK Success\n"},
+		{"api uuid_record nope start /x.wav", "-ERR Cannot locate session!\n"},
+		{"api uuid_setvar m-1 foo bar baz", "+OK\n"},
+		{"api uuid_getvar m-1 foo", "bar baz"},
+		{"api uuid_getvar m-1 nothing", "_undef_"},
+	} {
+		if r := c.cmd(tc.cmd, nil); r.body != tc.want {
+			t.Errorf("%s: %q want %q", tc.cmd, r.body, tc.want)
+		}
+	}
+	if r := c.cmd("api uuid_dump m-1 json", nil); !strings.Contains(r.body, `"variable_waihu_attempt":"A9"`) || strings.Contains(r.body, "Event-Name") {
+		t.Errorf("uuid_dump %q", r.body[:80])
+	}
+	if r := c.cmd("api sim_calls", nil); !strings.Contains(r.body, `"uuid":"m-1"`) || !strings.Contains(r.body, `"persona":"silent"`) {
+		t.Errorf("sim_calls %q", r.body)
+	}
+}

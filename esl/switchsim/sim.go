@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +30,7 @@ type Options struct {
 	// CDRURL, when set, receives every CDR as mod_xml_cdr posts it.
 	CDRURL string
 	// CDRRetries is mod_xml_cdr's "retries" (extra tries after a failure,
-	// default 2 as in the traces' config); CDRRetryDelay is its "delay"
+	// default 2 as in the traces' config, negative for none); CDRRetryDelay is its "delay"
 	// (default 1 s).
 	CDRRetries    int
 	CDRRetryDelay time.Duration
@@ -47,6 +49,10 @@ type Options struct {
 	// Hostname, IPv4 appear in every event (defaults "vm", "192.0.2.2" as in the traces).
 	Hostname string
 	IPv4     string
+	// History is how many ended calls Calls() keeps at least (default
+	// 5000; trimmed in bulk at twice that; the Originates counters are
+	// never trimmed).
+	History int
 	// Log receives simulator diagnostics (default: discarded).
 	Log *slog.Logger
 	// HTTPClient posts CDRs (default: a client with a 10 s timeout).
@@ -58,7 +64,7 @@ type Sim struct {
 	opts     Options
 	personas *Personas
 	log      *slog.Logger
-	coreUUID string
+	coreUUID atomic.Pointer[string] // replaced by Restart
 	started  time.Time
 
 	ln     net.Listener
@@ -81,6 +87,8 @@ type Sim struct {
 	spsCount    int
 	killedGW    map[string]bool
 	closed      bool
+	sessions    map[*conn]struct{} // outbound socket connections, dropped on Close/Kill
+	closing     chan struct{}      // closed when Close starts: lingering sockets stop waiting
 }
 
 // New validates options and builds a simulator; Start begins listening.
@@ -112,6 +120,9 @@ func New(o Options) (*Sim, error) {
 	if o.TimeScale <= 0 {
 		o.TimeScale = 1
 	}
+	if o.History <= 0 {
+		o.History = 5000
+	}
 	if o.DefaultPromptMs <= 0 {
 		o.DefaultPromptMs = 3000
 	}
@@ -131,9 +142,13 @@ func New(o Options) (*Sim, error) {
 	if p == nil {
 		p = DefaultPersonas()
 	}
-	return &Sim{opts: o, personas: p, log: o.Log, coreUUID: uuid.NewString(),
+	s := &Sim{opts: o, personas: p, log: o.Log,
 		listeners: map[*conn]struct{}{}, calls: map[string]*call{}, originates: map[string]int{},
-		byUUID: map[string]int{}, killedGW: map[string]bool{}}, nil
+		byUUID: map[string]int{}, killedGW: map[string]bool{}, sessions: map[*conn]struct{}{},
+		closing: make(chan struct{})}
+	id := uuid.NewString()
+	s.coreUUID.Store(&id)
+	return s, nil
 }
 
 // Start listens on Options.ESLAddr and serves until ctx ends or Close.
@@ -153,6 +168,28 @@ func (s *Sim) Start(ctx context.Context) error {
 		_ = ln.Close()
 	}()
 	return nil
+}
+
+// Restart brings a stopped (Close or Kill) simulator back on the same ESL
+// address, as a FreeSWITCH restarted by its supervisor: no channels, new
+// Core-UUID, but the ground-truth counters (Originates) and the call
+// history survive, so "dialled twice across a crash" stays visible.
+func (s *Sim) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed || s.ln == nil {
+		s.mu.Unlock()
+		return errors.New("restart: simulator is running")
+	}
+	s.closed = false
+	s.closing = make(chan struct{})
+	s.listeners = map[*conn]struct{}{}
+	s.sessions = map[*conn]struct{}{}
+	s.calls = map[string]*call{}
+	id := uuid.NewString()
+	s.coreUUID.Store(&id)
+	s.opts.ESLAddr = s.ln.Addr().String()
+	s.mu.Unlock()
+	return s.Start(ctx)
 }
 
 // ESLAddr is the address clients dial (host:port).
@@ -180,17 +217,24 @@ func (s *Sim) OriginatesUUID(id string) int {
 
 // CallInfo is a snapshot of one simulated channel.
 type CallInfo struct {
-	UUID, Number, Persona, Gateway string
-	State                          string // CS_* state
-	Answered, Early, Ended         bool
-	HangupCause                    string
-	SIPTermStatus                  string
-	Vars                           map[string]string
-	Created, AnsweredAt, EndedAt   time.Time
-	Apps                           []string // applications executed, "name arg"
-	Speech                         []string // what the callee said
-	DTMF                           string
-	CDRPosted                      bool
+	UUID          string            `json:"uuid"`
+	Number        string            `json:"number"`
+	Persona       string            `json:"persona"`
+	Gateway       string            `json:"gateway,omitempty"`
+	State         string            `json:"state"` // CS_* state
+	Answered      bool              `json:"answered"`
+	Early         bool              `json:"early"`
+	Ended         bool              `json:"ended"`
+	HangupCause   string            `json:"hangup_cause,omitempty"`
+	SIPTermStatus string            `json:"sip_term_status,omitempty"`
+	Vars          map[string]string `json:"vars,omitempty"`
+	Created       time.Time         `json:"created"`
+	AnsweredAt    time.Time         `json:"answered_at"`
+	EndedAt       time.Time         `json:"ended_at"`
+	Apps          []string          `json:"apps,omitempty"`   // applications executed, "name arg"
+	Speech        []string          `json:"speech,omitempty"` // what the callee said
+	DTMF          string            `json:"dtmf,omitempty"`
+	CDRPosted     bool              `json:"cdr_posted"`
 }
 
 // Calls returns every call the simulator has seen, live and ended, oldest first.
@@ -235,6 +279,7 @@ func (s *Sim) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	calls := make([]*call, 0, len(s.calls))
 	for _, c := range s.calls {
 		calls = append(calls, c)
@@ -243,10 +288,14 @@ func (s *Sim) Close() error {
 	for _, c := range calls {
 		c.hangup("SYSTEM_SHUTDOWN", hangupLocal)
 	}
+	deadline := time.After(5 * time.Second)
 	for _, c := range calls {
-		c.waitDone(5 * time.Second)
+		select {
+		case <-c.done:
+		case <-deadline:
+		}
 	}
-	s.stop()
+	s.stop(true)
 	return nil
 }
 
@@ -254,7 +303,10 @@ func (s *Sim) Close() error {
 // with no hangup events, no CDRs.
 func (s *Sim) Kill() {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
 	calls := make([]*call, 0, len(s.calls))
 	for _, c := range s.calls {
 		calls = append(calls, c)
@@ -263,19 +315,36 @@ func (s *Sim) Kill() {
 	for _, c := range calls {
 		c.crash()
 	}
-	s.stop()
+	s.stop(false)
 }
 
-func (s *Sim) stop() {
+// stop ends listening and drops every socket; graceful flushes what is
+// queued to each (hangup events, notices) first, as a shutting-down FS does.
+func (s *Sim) stop(graceful bool) {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.mu.Lock()
-	ls := make([]*conn, 0, len(s.listeners))
+	ls := make([]*conn, 0, len(s.listeners)+len(s.sessions))
 	for l := range s.listeners {
 		ls = append(ls, l)
 	}
+	for l := range s.sessions {
+		ls = append(ls, l)
+	}
 	s.mu.Unlock()
+	if graceful {
+		for _, l := range ls {
+			l.closeAfterFlush()
+		}
+		deadline := time.After(2 * time.Second)
+		for _, l := range ls {
+			select {
+			case <-l.writerDone:
+			case <-deadline:
+			}
+		}
+	}
 	for _, l := range ls {
 		l.kill()
 	}
@@ -293,7 +362,7 @@ func (s *Sim) scale(ms int) time.Duration {
 func (s *Sim) newEvent(name, file, fn string, line int) *event {
 	e := &event{hdrs: make([]header, 0, 64)}
 	e.add("Event-Name", name)
-	e.add("Core-UUID", s.coreUUID)
+	e.add("Core-UUID", *s.coreUUID.Load())
 	e.add("FreeSWITCH-Hostname", s.opts.Hostname)
 	e.add("FreeSWITCH-Switchname", s.opts.Hostname)
 	e.add("FreeSWITCH-IPv4", s.opts.IPv4)
@@ -312,6 +381,9 @@ func (s *Sim) newEvent(name, file, fn string, line int) *event {
 // fire delivers an event to every interested listener in one global
 // order, assigning the Event-Sequence as switch_event.c does at fire time.
 func (s *Sim) fire(e *event) {
+	if e.call != nil && e.call.isCrashed() {
+		return // a crashed switch says nothing more about its calls
+	}
 	s.fireMu.Lock()
 	defer s.fireMu.Unlock()
 	s.seq++
@@ -433,12 +505,20 @@ func (s *Sim) heartbeatEvent() *event {
 
 func uptime(d time.Duration) string {
 	ms := d.Milliseconds()
-	days := ms / 86400000
-	h := ms / 3600000 % 24
-	m := ms / 60000 % 60
-	sec := ms / 1000 % 60
-	return fmt.Sprintf("0 years, %d days, %d hours, %d minutes, %d seconds, %d milliseconds, %d microseconds",
-		days, h, m, sec, ms%1000, d.Microseconds()%1000)
+	parts := []struct {
+		n    int64
+		unit string
+	}{{0, "year"}, {ms / 86400000, "day"}, {ms / 3600000 % 24, "hour"}, {ms / 60000 % 60, "minute"},
+		{ms / 1000 % 60, "second"}, {ms % 1000, "millisecond"}, {d.Microseconds() % 1000, "microsecond"}}
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		// switch_core.c: "%u year%s, ..." with the plural "s" unless exactly 1
+		out[i] = fmt.Sprintf("%d %s", p.n, p.unit)
+		if p.n != 1 {
+			out[i] += "s"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // admit applies max-sessions and sessions-per-second like

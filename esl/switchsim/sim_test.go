@@ -55,6 +55,10 @@ personas:
     match: ["13800000503"]
     outcome: unavailable
     ring_ms: 300
+  - name: quick-reject
+    match: ["13800000603"]
+    outcome: reject
+    ring_ms: 300
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +68,7 @@ personas:
 		trace, number, vars string
 	}{
 		{"inbound-busy.jsonl", "13800000001", ""},
-		{"inbound-rejected.jsonl", "13800000003", ""},
+		{"inbound-rejected.jsonl", "13800000603", ""},
 		{"inbound-notfound.jsonl", "13800000404", ""},
 		{"inbound-unavailable.jsonl", "13800000503", ""},
 		{"inbound-noanswer.jsonl", "13800000002", ",originate_timeout=5"},
@@ -154,5 +158,18 @@ func TestGoldenAnsweredAllEvents(t *testing.T) {
 				t.Fatalf("sequence differs\n got:\n  %s\nwant:\n  %s", strings.Join(gs, "\n  "), strings.Join(ws, "\n  "))
 			}
 		})
+	}
+}
+
+// TestIgnoreEarlyMediaWaitsForTheFinalAnswer: with ignore_early_media=true
+// the originate does not return at 183; the announcement's 480 fails it.
+func TestIgnoreEarlyMediaWaitsForTheFinalAnswer(t *testing.T) {
+	s := startSim(t, Options{})
+	c := dial(t, s.ESLAddr(), "ClueCon")
+	if r := c.cmd("api originate {origination_uuid=iem-1,ignore_early_media=true}sofia/gateway/gw/13800000004 '&socket(127.0.0.1:1 async full)'", nil); r.body != "-ERR NO_USER_RESPONSE\n" {
+		t.Fatalf("%q", r.body)
+	}
+	if r := c.cmd("api originate {origination_uuid=iem-2,ignore_early_media=false}sofia/gateway/gw/13800000004 &park()", nil); r.body != "+OK iem-2\n" {
+		t.Fatalf("%q", r.body)
 	}
 }

@@ -89,8 +89,18 @@ func (c *call) audioStream(args []string, rest string) string {
 			return failed
 		}
 		c.dropStream(cur)
-		if text := afterFields(rest, 2); text != "" && cur.ws != nil {
-			_ = cur.ws.write(wsText, []byte(text))
+		cur.mu.Lock()
+		ws, dead := cur.ws, cur.dead
+		cur.mu.Unlock()
+		if ws != nil && !dead {
+			// stop [text]: the text frame, then CLOSE 1000 "Normal closure"
+			if text := afterFields(rest, 2); text != "" {
+				_ = ws.write(wsText, []byte(text))
+			}
+			_ = ws.closeWith(1000, "Normal closure")
+			time.AfterFunc(time.Second, func() { ws.nc.Close() })
+		} else if ws != nil {
+			ws.nc.Close()
 		}
 		cur.finish()
 		return "+OK Success\n"

@@ -48,7 +48,7 @@ func TestAudioStream(t *testing.T) {
 	defer srv.Close()
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/stream/t1?x=1"
 
-	personas, _ := ParsePersonas([]byte("personas:\n  - name: t\n    match: [\"13700000000\"]\n    ring_ms: 100\n    greeting: {text: \"喂你好\"}\n"))
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: t\n    match: [\"13700000000\"]\n    ring_ms: 100\n    greeting: {text: \"喂你好，请问是哪位？我现在有点忙，你快说吧。\"}\n"))
 	s := startSim(t, Options{Personas: personas, TimeScale: 0.1})
 	c := dial(t, s.ESLAddr(), "ClueCon")
 	c.cmd("event plain CUSTOM mod_audio_stream::connect mod_audio_stream::disconnect mod_audio_stream::error mod_audio_stream::json", nil)
