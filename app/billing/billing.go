@@ -140,13 +140,21 @@ func ensureAccounts(tx *gorm.DB, tenantID uint64) error {
 // lockAccounts returns a tenant's accounts locked for the rest of tx (on
 // MySQL; SQLite transactions already hold the database's write lock).
 func lockAccounts(tx *gorm.DB, tenantID uint64) (*accountPair, error) {
-	if err := ensureAccounts(tx, tenantID); err != nil {
-		return nil, err
-	}
 	var rows []store.BillingAccount
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND kind IN ?", tenantID,
-		[]string{store.AccountBalance, store.AccountArrears}).Order("id").Find(&rows).Error; err != nil {
+	read := func() error {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND kind IN ?", tenantID,
+			[]string{store.AccountBalance, store.AccountArrears}).Order("id").Find(&rows).Error
+	}
+	if err := read(); err != nil {
 		return nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	if len(rows) < 2 { // a tenant's first money event
+		if err := ensureAccounts(tx, tenantID); err != nil {
+			return nil, err
+		}
+		if err := read(); err != nil {
+			return nil, fmt.Errorf("lock accounts: %w", err)
+		}
 	}
 	p := &accountPair{}
 	for _, r := range rows {
