@@ -125,6 +125,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if seeded, err = demo.Seed(ctx, db, accounts); err != nil {
 			return err
 		}
+		if err := bill.SeedDemo(ctx, seeded.TenantID); err != nil {
+			return err
+		}
 	}
 	if err := runner.Start(ctx); err != nil {
 		return err
