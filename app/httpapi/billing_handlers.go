@@ -151,6 +151,10 @@ type reasonRequest struct {
 	Reason string `json:"reason"`
 }
 
+type monthRequest struct {
+	Month string `json:"month"`
+}
+
 type assignPlanRequest struct {
 	PlanID uint64 `json:"plan_id"`
 }
@@ -233,6 +237,8 @@ func (s *Server) registerBilling() {
 		Resource: "tenant", Query: ledgerParams, Response: listOf[billing.LedgerRow]{}, Handler: s.adminTenantLedger})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/statement.xlsx", Tag: atag, Summary: "A tenant's monthly statement as XLSX (to send)", Auth: AuthStaff,
 		Area: "billing", Resource: "tenant", Query: monthParam, Handler: s.adminStatementXLSX})
+	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/tenants/:id/statement/send", Tag: atag, Summary: "E-mail a tenant its monthly statement (XLSX)",
+		Auth: AuthStaff, Area: "billing", Resource: "tenant", Request: monthRequest{}, Status: http.StatusNoContent, Handler: s.adminSendStatement})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/recharges", Tag: atag, Summary: "Recharge orders of every tenant", Auth: AuthStaff, Area: "billing",
 		Query:    append([]QueryParam{{"state", "string", "pending, paid, canceled or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
 		Response: listOf[rechargeJSON]{}, Handler: s.adminListRecharges})
@@ -695,6 +701,23 @@ func (s *Server) adminStatementXLSX(c *gin.Context) {
 	if id, ok := s.adminTenant(c); ok {
 		s.statementXLSX(c, id)
 	}
+}
+
+func (s *Server) adminSendStatement(c *gin.Context) {
+	id, ok := s.adminTenant(c)
+	if !ok {
+		return
+	}
+	var in monthRequest
+	if err := bindJSON(c, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.deps.Billing.SendStatement(c.Request.Context(), id, in.Month); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func (s *Server) adminListRecharges(c *gin.Context) {

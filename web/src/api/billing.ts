@@ -192,3 +192,5 @@ export const revenue = (by: 'day' | 'tenant', from: string, to: string, signal?:
   http.get<{ items: RevenueRow[] }>('/api/v1/admin/billing/revenue', { query: { by, from, to }, signal });
 export const adminStatementXlsxURL = (tenantId: Id, month: string) =>
   `/api/v1/admin/billing/tenants/${enc(tenantId)}/statement.xlsx?month=${encodeURIComponent(month)}`;
+export const sendStatement = (tenantId: Id, month: string) =>
+  http.post<void>(`/api/v1/admin/billing/tenants/${enc(tenantId)}/statement/send`, { month });
