@@ -137,6 +137,7 @@ type balanceJSON struct {
 	billing.Balance
 	Plan           *pricePlanJSON `json:"plan"`
 	InvoiceableFen int64          `json:"invoiceable_fen"`
+	PaymentMethods []string       `json:"payment_methods"`
 }
 
 type itemsOf[T any] struct {
@@ -293,7 +294,7 @@ func (s *Server) balanceOf(c *gin.Context, tenantID uint64) (*balanceJSON, error
 	if err != nil {
 		return nil, err
 	}
-	out := &balanceJSON{Balance: *b}
+	out := &balanceJSON{Balance: *b, PaymentMethods: s.deps.Billing.PaymentMethods()}
 	if p, err := s.deps.Billing.TenantPlan(ctx, tenantID); err == nil && p.ID != 0 {
 		pj := toPlan(p)
 		out.Plan = &pj

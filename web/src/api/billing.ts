@@ -30,6 +30,7 @@ export interface Balance {
   arrears_fen: number;
   low_balance_fen: number;
   invoiceable_fen: number;
+  payment_methods: string[];
   plan: PricePlan | null;
 }
 
