@@ -192,6 +192,8 @@ func (s *Server) registerBilling() {
 		Query: monthParam, Response: billing.Statement{}, Handler: s.billingStatement})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/statement.xlsx", Tag: tag, Summary: "Monthly statement as XLSX", Auth: AuthTenant, MinRole: store.RoleManager,
 		Query: monthParam, Handler: s.billingStatementXLSX})
+	s.add(Route{Method: http.MethodGet, Path: "/billing/call-charges.xlsx", Tag: tag, Summary: "Per-call cost breakdown between two days as XLSX", Auth: AuthTenant,
+		MinRole: store.RoleManager, Query: rangeParams[1:], Handler: s.billingCallChargesXLSX})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/call-charge", Tag: tag, Summary: "One call's cost breakdown", Auth: AuthTenant,
 		Query: []QueryParam{{"attempt_uuid", "string", "the call attempt's UUID"}}, Response: callChargeJSON{}, Handler: s.billingCallCharge})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/recharges", Tag: tag, Summary: "Recharge orders", Auth: AuthTenant, MinRole: store.RoleManager,
@@ -360,6 +362,20 @@ func (s *Server) statementXLSX(c *gin.Context, tenantID uint64) {
 	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="statement-%d-%s.xlsx"`, tenantID, month))
 	if err := s.deps.Billing.WriteStatementXLSX(c.Request.Context(), c.Writer, tenantID, month); err != nil {
+		fail(c, err)
+	}
+}
+
+func (s *Server) billingCallChargesXLSX(c *gin.Context) {
+	from, to := c.Query("from"), c.Query("to")
+	// Validate before the first byte, so bad input is a JSON error.
+	if _, err := s.deps.Billing.Consumption(c.Request.Context(), ctxTenant(c), "day", from, to); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="calls-%s-%s.xlsx"`, from, to))
+	if err := s.deps.Billing.WriteCallChargesXLSX(c.Request.Context(), c.Writer, ctxTenant(c), from, to); err != nil {
 		fail(c, err)
 	}
 }

@@ -190,6 +190,9 @@ function ConsumptionTab() {
       <Space wrap style={{ marginBottom: 16 }}>
         <Input type="date" aria-label={t('billing.from')} value={from} onChange={(e) => setFrom(e.target.value)} />
         <Input type="date" aria-label={t('billing.to')} value={to} onChange={(e) => setTo(e.target.value)} />
+        <Button href={api.callChargesXlsxURL(from, to)} download>
+          {t('billing.consumption.export')}
+        </Button>
       </Space>
       {error ? <ErrorAlert error={error} /> : null}
       {rows && rows.length === 0 ? <Empty description={t('billing.consumption.empty')} /> : null}
