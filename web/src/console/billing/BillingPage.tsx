@@ -314,6 +314,26 @@ function InvoicesTab() {
             { title: t('billing.invoice.company'), dataIndex: 'company', key: 'company' },
             { title: t('billing.invoice.tax_id'), dataIndex: 'tax_id', key: 'tax_id' },
             { title: t('billing.invoice.bank'), key: 'bank', render: (_, x) => `${x.bank} ${x.bank_account}` },
+            {
+              title: t('common.actions'),
+              key: 'a',
+              render: (_, x) => (
+                <Button
+                  size="small"
+                  danger
+                  onClick={async () => {
+                    try {
+                      await api.deleteTitle(x.id);
+                      setGen((g) => g + 1);
+                    } catch (err) {
+                      setError(err);
+                    }
+                  }}
+                >
+                  {t('billing.invoice.delete_title')}
+                </Button>
+              ),
+            },
           ]}
         />
         <Form form={titleForm} layout="inline" onFinish={saveTitle} style={{ marginTop: 16 }} requiredMark={false}>
