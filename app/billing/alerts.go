@@ -1,19 +1,24 @@
 package billing
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/waihu/waihu/app/apperr"
 	"github.com/waihu/waihu/app/jobs"
 	"github.com/waihu/waihu/app/store"
+	"github.com/waihu/waihu/app/tenant"
 )
 
 // Mailer sends one plain-text e-mail.
@@ -30,8 +35,29 @@ type SMTPMailer struct {
 	Password string
 }
 
+// Attachment is a file sent with an e-mail.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// AttachmentMailer is a Mailer that can also send files (statements).
+type AttachmentMailer interface {
+	SendWithAttachment(ctx context.Context, to []string, subject, body string, a Attachment) error
+}
+
 // Send delivers the message.
 func (m *SMTPMailer) Send(ctx context.Context, to []string, subject, body string) error {
+	return m.send(ctx, to, subject, body, nil)
+}
+
+// SendWithAttachment delivers a message with one attached file (multipart/mixed).
+func (m *SMTPMailer) SendWithAttachment(ctx context.Context, to []string, subject, body string, a Attachment) error {
+	return m.send(ctx, to, subject, body, &a)
+}
+
+func (m *SMTPMailer) send(ctx context.Context, to []string, subject, body string, att *Attachment) error {
 	if m.Addr == "" || m.From == "" {
 		return fmt.Errorf("smtp: address and sender required")
 	}
@@ -46,9 +72,23 @@ func (m *SMTPMailer) Send(ctx context.Context, to []string, subject, body string
 		auth = smtp.PlainAuth("", m.Username, m.Password, host)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n",
 		m.From, strings.Join(to, ", "), mime.BEncoding.Encode("UTF-8", subject), time.Now().UTC().Format(time.RFC1123Z))
-	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+	text := "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n")
+	if att == nil {
+		b.WriteString(text)
+	} else {
+		boundary := "waihu-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=%q\r\n\r\n--%s\r\n%s\r\n--%s\r\n", boundary, boundary, text, boundary)
+		fmt.Fprintf(&b, "Content-Type: %s\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=%q\r\n\r\n",
+			att.ContentType, mime.BEncoding.Encode("UTF-8", att.Name))
+		enc := base64.StdEncoding.EncodeToString(att.Data)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		fmt.Fprintf(&b, "%s\r\n--%s--\r\n", enc, boundary)
+	}
 	done := make(chan error, 1)
 	go func() { done <- smtp.SendMail(m.Addr, auth, m.From, to, []byte(b.String())) }()
 	select {
@@ -118,4 +158,32 @@ func FormatYuan(fen int64) string {
 		sign, fen = "-", -fen
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
+}
+
+// SendStatement e-mails a tenant's monthly statement (XLSX attached) to its
+// contact address, and records that in the audit log.
+func (s *Service) SendStatement(ctx context.Context, tenantID uint64, month string) error {
+	ctx = pctx(ctx)
+	var buf bytes.Buffer
+	if err := s.WriteStatementXLSX(ctx, &buf, tenantID, month); err != nil {
+		return err
+	}
+	m, ok := s.opt.Mailer.(AttachmentMailer)
+	if !ok {
+		return apperr.Coded(409, "mail_not_configured", "e-mail (SMTP) is not configured")
+	}
+	var t store.Tenant
+	if err := s.db.With(ctx).Take(&t, tenantID).Error; err != nil {
+		return store.Translate(err)
+	}
+	if t.ContactEmail == "" {
+		return apperr.Coded(409, "no_contact_email", "the tenant has no contact e-mail")
+	}
+	body := fmt.Sprintf("%s:\n\n附件为贵司 %s 月的对账单。\nAttached is your statement for %s.\n", t.Name, month, month)
+	att := Attachment{Name: fmt.Sprintf("statement-%s.xlsx", month), ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes()}
+	if err := m.SendWithAttachment(ctx, []string{t.ContactEmail}, "对账单 / Statement "+month, body, att); err != nil {
+		return err
+	}
+	return s.accounts.Audit(ctx, tenant.Entry{TenantID: tenantID, Action: "billing.statement.send", Target: fmt.Sprintf("tenant:%d", tenantID),
+		Detail: map[string]any{"month": month, "to": t.ContactEmail}})
 }

@@ -11,6 +11,23 @@
 //   - a call whose cost exceeds what the tenant can pay is still charged in
 //     full: the uncovered part is booked to the tenant's arrears account and
 //     collected from the next funds that arrive.
+//
+// Wiring (cmd/waihu):
+//   - campaign.Funds: pass *Service (Hold before the dial, in the transaction
+//     that commits the attempt as dialing; Release when it was not dialed).
+//     Hold returns apperr.ErrInsufficientFunds with nothing changed: the
+//     campaign pauses itself. Hooks.FundsAdded runs inside every credit's
+//     transaction (recharge, gift, credit, refund) with the available funds:
+//     the campaign resumes what it paused there.
+//   - call control: AttemptFinished in the transaction that writes the
+//     attempt's final state; CDRReceived in the transaction that stores a CDR
+//     (either order, replays are no-ops); RecordUsage (ASR/TTS/LLM) before
+//     the finish; during a call, ExtendHold about once a minute
+//     (ErrInsufficientFunds = end the call politely) and MaxTalkSeconds for
+//     FreeSWITCH's sched_hangup.
+//   - RegisterJobs(runner): the low-balance alert job and the periodic
+//     Reconcile; Hooks.LowBalance for webhooks.
+//   - Verify checks every money invariant (kill tests call it).
 package billing
 
 import (
@@ -140,13 +157,21 @@ func ensureAccounts(tx *gorm.DB, tenantID uint64) error {
 // lockAccounts returns a tenant's accounts locked for the rest of tx (on
 // MySQL; SQLite transactions already hold the database's write lock).
 func lockAccounts(tx *gorm.DB, tenantID uint64) (*accountPair, error) {
-	if err := ensureAccounts(tx, tenantID); err != nil {
-		return nil, err
-	}
 	var rows []store.BillingAccount
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND kind IN ?", tenantID,
-		[]string{store.AccountBalance, store.AccountArrears}).Order("id").Find(&rows).Error; err != nil {
+	read := func() error {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND kind IN ?", tenantID,
+			[]string{store.AccountBalance, store.AccountArrears}).Order("id").Find(&rows).Error
+	}
+	if err := read(); err != nil {
 		return nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	if len(rows) < 2 { // a tenant's first money event
+		if err := ensureAccounts(tx, tenantID); err != nil {
+			return nil, err
+		}
+		if err := read(); err != nil {
+			return nil, fmt.Errorf("lock accounts: %w", err)
+		}
 	}
 	p := &accountPair{}
 	for _, r := range rows {

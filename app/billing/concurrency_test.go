@@ -118,6 +118,24 @@ func TestConcurrentCallsOneTenant(t *testing.T) {
 				}()
 			}
 		}
+		// Meanwhile the operator adjusts and reconciliation runs.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				kind := []string{store.AdjustGift, store.AdjustDebit, store.AdjustCredit}[i%3]
+				err := withRetry(func() error {
+					_, err := f.svc.Adjust(context.Background(), tn.ID, billing.NewAdjustment{Kind: kind, AmountFen: int64(10 + i), Reason: "concurrent"})
+					return err
+				})
+				if err != nil && !errors.Is(err, apperr.ErrInsufficientFunds) {
+					errs <- fmt.Errorf("adjust: %w", err)
+				}
+				if err := withRetry(func() error { _, err := f.svc.Reconcile(context.Background()); return err }); err != nil {
+					errs <- fmt.Errorf("reconcile: %w", err)
+				}
+			}
+		}()
 		wg.Wait()
 		close(errs)
 		for err := range errs {

@@ -284,3 +284,42 @@ func TestCheckConstraintIsTheLastWall(t *testing.T) {
 		}
 	})
 }
+
+// funds is campaign's Funds interface (CONTRACTS.md), restated so a change
+// of either side's shape fails here.
+type funds interface {
+	Hold(ctx context.Context, tx *gorm.DB, a *store.CallAttempt) error
+	Release(ctx context.Context, tx *gorm.DB, a *store.CallAttempt) error
+}
+
+// callSettler is what call control calls (CONTRACTS.md).
+type callSettler interface {
+	AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.CallAttempt) error
+	CDRReceived(ctx context.Context, tx *gorm.DB, cdr *store.CDR, a *store.CallAttempt) error
+}
+
+var (
+	_ funds       = (*billing.Service)(nil)
+	_ callSettler = (*billing.Service)(nil)
+)
+
+func TestSeedDemoIsIdempotent(t *testing.T) {
+	eachFx(t, func(t *testing.T, f *fx) {
+		tn := f.tenant(nil)
+		for range 2 {
+			if err := f.svc.SeedDemo(context.Background(), tn.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b := f.balance(tn); b.BalanceFen != 100000 {
+			t.Fatalf("demo balance %+v", b)
+		}
+		a := f.attempt(tn, 1)
+		if err := f.tx(func(tx *gorm.DB) error { return f.svc.Hold(f.ctx, tx, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if b := f.balance(tn); b.HeldFen != 42 { // 180 s: voice 36 fen + ASR 6 fen
+			t.Fatalf("demo hold %+v", b)
+		}
+	})
+}

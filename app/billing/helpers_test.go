@@ -152,3 +152,5 @@ func (f *fx) charge(uuid string) *store.CallCharge {
 func eachFx(t *testing.T, fn func(t *testing.T, f *fx)) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) { fn(t, newFx(t, db)) })
 }
+
+func (f *fx) svcZone() *time.Location { return time.FixedZone("CST", 8*3600) }

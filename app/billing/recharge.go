@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -68,6 +69,17 @@ func (s *Service) CreateRecharge(ctx context.Context, in NewRecharge) (*store.Re
 		return nil, err
 	}
 	return o, nil
+}
+
+// PaymentMethods lists how a tenant can pay: bank transfer and the
+// configured online providers.
+func (s *Service) PaymentMethods() []string {
+	out := []string{store.RechargeBank}
+	for name := range s.opt.Providers {
+		out = append(out, name)
+	}
+	sort.Strings(out[1:])
+	return out
 }
 
 // CheckoutURL is where the tenant's browser pays an online order.

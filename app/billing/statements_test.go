@@ -163,6 +163,28 @@ func TestStatementsEqualLedger(t *testing.T) {
 		if byMonth != all {
 			t.Fatalf("monthly consumption %d, ledger %d", byMonth, all)
 		}
+		// The per-call export adds up to the same consumption.
+		var xb bytes.Buffer
+		if err := f.svc.WriteCallChargesXLSX(context.Background(), &xb, tn.ID, "2026-01-01", "2027-12-31"); err != nil {
+			t.Fatal(err)
+		}
+		xf, err := excelize.OpenReader(&xb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		callRows, _ := xf.GetRows("Calls")
+		xf.Close()
+		var exported int64
+		for _, r := range callRows[1:] {
+			fv, err := strconv.ParseFloat(r[12], 64)
+			if err != nil {
+				t.Fatalf("total cell %q", r[12])
+			}
+			exported += int64(fv*100 + 0.5*sign(fv))
+		}
+		if exported != all {
+			t.Fatalf("call export sums to %d fen, ledger consumption %d", exported, all)
+		}
 		rows, _, err := f.svc.Ledger(context.Background(), tn.ID, billing.LedgerFilter{Kind: store.TxnRecharge}, store.Page{Limit: 200})
 		if err != nil {
 			t.Fatal(err)

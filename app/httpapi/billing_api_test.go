@@ -2,10 +2,17 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/waihu/waihu/app/billing"
+	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
 	"github.com/waihu/waihu/app/tenant"
@@ -92,3 +99,53 @@ func TestBillingRechargeFlow(t *testing.T) {
 }
 
 func mustString(v any) string { return string(mustJSON(v)) }
+
+// TestAlipayNotifyOverHTTP posts a signed Alipay notification form to the
+// callback route: verified, credited once, answered "success"; a forged one
+// is a 400 and credits nothing.
+func TestAlipayNotifyOverHTTP(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	alipayKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merchant, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := storetest.Logger()
+	accounts := tenant.New(db, log, tenant.Options{})
+	bill := billing.New(db, accounts, log, billing.Options{Providers: map[string]billing.Provider{
+		"alipay": &billing.Alipay{AppID: "2021000000000002", PrivateKey: merchant, AlipayKey: &alipayKey.PublicKey}}})
+	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret", PublicURL: "https://waihu.example"}
+	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Billing: bill, Log: log, Version: "test", NoRateLimits: true})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	e := &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
+	a := e.newTenant("Alpha", "AAAMARK")
+	status, body := a.cookie.do("POST", "/api/v1/billing/recharges", map[string]any{"amount_fen": 10000, "method": "alipay"})
+	if status != 201 || !strings.HasPrefix(body["pay_url"].(string), "https://openapi.alipay.com/gateway.do?") ||
+		!strings.Contains(body["pay_url"].(string), url.QueryEscape("https://waihu.example/api/v1/billing/notify/alipay")) {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	form := url.Values{"app_id": {"2021000000000002"}, "out_trade_no": {body["no"].(string)}, "trade_no": {"2026112422001"},
+		"total_amount": {"100.00"}, "trade_status": {"TRADE_SUCCESS"}, "notify_id": {"n"}, "charset": {"utf-8"}, "sign_type": {"RSA2"}}
+	sig, _ := billing.Sign(alipayKey, form)
+	form.Set("sign", sig)
+	forged := url.Values{}
+	for k, v := range form {
+		forged[k] = v
+	}
+	forged.Set("total_amount", "1000.00")
+	if status, text, _ := e.anon().raw("POST", "/api/v1/billing/notify/alipay", "application/x-www-form-urlencoded", []byte(forged.Encode())); status != 400 {
+		t.Fatalf("forged notice: %d %s", status, text)
+	}
+	for range 2 {
+		if status, text, _ := e.anon().raw("POST", "/api/v1/billing/notify/alipay", "application/x-www-form-urlencoded", []byte(form.Encode())); status != 200 || text != "success" {
+			t.Fatalf("notice: %d %s", status, text)
+		}
+	}
+	if status, body = a.cookie.do("GET", "/api/v1/billing/balance", nil); body["balance_fen"].(float64) != 10000 {
+		t.Fatalf("balance %d %v", status, body)
+	}
+}

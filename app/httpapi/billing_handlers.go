@@ -137,6 +137,7 @@ type balanceJSON struct {
 	billing.Balance
 	Plan           *pricePlanJSON `json:"plan"`
 	InvoiceableFen int64          `json:"invoiceable_fen"`
+	PaymentMethods []string       `json:"payment_methods"`
 }
 
 type itemsOf[T any] struct {
@@ -149,6 +150,10 @@ type referenceRequest struct {
 
 type reasonRequest struct {
 	Reason string `json:"reason"`
+}
+
+type monthRequest struct {
+	Month string `json:"month"`
 }
 
 type assignPlanRequest struct {
@@ -187,6 +192,8 @@ func (s *Server) registerBilling() {
 		Query: monthParam, Response: billing.Statement{}, Handler: s.billingStatement})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/statement.xlsx", Tag: tag, Summary: "Monthly statement as XLSX", Auth: AuthTenant, MinRole: store.RoleManager,
 		Query: monthParam, Handler: s.billingStatementXLSX})
+	s.add(Route{Method: http.MethodGet, Path: "/billing/call-charges.xlsx", Tag: tag, Summary: "Per-call cost breakdown between two days as XLSX", Auth: AuthTenant,
+		MinRole: store.RoleManager, Query: rangeParams[1:], Handler: s.billingCallChargesXLSX})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/call-charge", Tag: tag, Summary: "One call's cost breakdown", Auth: AuthTenant,
 		Query: []QueryParam{{"attempt_uuid", "string", "the call attempt's UUID"}}, Response: callChargeJSON{}, Handler: s.billingCallCharge})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/recharges", Tag: tag, Summary: "Recharge orders", Auth: AuthTenant, MinRole: store.RoleManager,
@@ -233,6 +240,8 @@ func (s *Server) registerBilling() {
 		Resource: "tenant", Query: ledgerParams, Response: listOf[billing.LedgerRow]{}, Handler: s.adminTenantLedger})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/statement.xlsx", Tag: atag, Summary: "A tenant's monthly statement as XLSX (to send)", Auth: AuthStaff,
 		Area: "billing", Resource: "tenant", Query: monthParam, Handler: s.adminStatementXLSX})
+	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/tenants/:id/statement/send", Tag: atag, Summary: "E-mail a tenant its monthly statement (XLSX)",
+		Auth: AuthStaff, Area: "billing", Resource: "tenant", Request: monthRequest{}, Status: http.StatusNoContent, Handler: s.adminSendStatement})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/recharges", Tag: atag, Summary: "Recharge orders of every tenant", Auth: AuthStaff, Area: "billing",
 		Query:    append([]QueryParam{{"state", "string", "pending, paid, canceled or rejected"}, {"tenant_id", "integer", "tenant"}}, pageParams...),
 		Response: listOf[rechargeJSON]{}, Handler: s.adminListRecharges})
@@ -287,7 +296,7 @@ func (s *Server) balanceOf(c *gin.Context, tenantID uint64) (*balanceJSON, error
 	if err != nil {
 		return nil, err
 	}
-	out := &balanceJSON{Balance: *b}
+	out := &balanceJSON{Balance: *b, PaymentMethods: s.deps.Billing.PaymentMethods()}
 	if p, err := s.deps.Billing.TenantPlan(ctx, tenantID); err == nil && p.ID != 0 {
 		pj := toPlan(p)
 		out.Plan = &pj
@@ -353,6 +362,20 @@ func (s *Server) statementXLSX(c *gin.Context, tenantID uint64) {
 	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="statement-%d-%s.xlsx"`, tenantID, month))
 	if err := s.deps.Billing.WriteStatementXLSX(c.Request.Context(), c.Writer, tenantID, month); err != nil {
+		fail(c, err)
+	}
+}
+
+func (s *Server) billingCallChargesXLSX(c *gin.Context) {
+	from, to := c.Query("from"), c.Query("to")
+	// Validate before the first byte, so bad input is a JSON error.
+	if _, err := s.deps.Billing.Consumption(c.Request.Context(), ctxTenant(c), "day", from, to); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="calls-%s-%s.xlsx"`, from, to))
+	if err := s.deps.Billing.WriteCallChargesXLSX(c.Request.Context(), c.Writer, ctxTenant(c), from, to); err != nil {
 		fail(c, err)
 	}
 }
@@ -695,6 +718,23 @@ func (s *Server) adminStatementXLSX(c *gin.Context) {
 	if id, ok := s.adminTenant(c); ok {
 		s.statementXLSX(c, id)
 	}
+}
+
+func (s *Server) adminSendStatement(c *gin.Context) {
+	id, ok := s.adminTenant(c)
+	if !ok {
+		return
+	}
+	var in monthRequest
+	if err := bindJSON(c, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.deps.Billing.SendStatement(c.Request.Context(), id, in.Month); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func (s *Server) adminListRecharges(c *gin.Context) {

@@ -143,6 +143,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if seeded, err = demo.Seed(ctx, db, accounts); err != nil {
 			return err
 		}
+		if err := bill.SeedDemo(ctx, seeded.TenantID); err != nil {
+			return err
+		}
 		version, err := demo.SeedScript(ctx, db, scriptstore.New(db, accounts), seeded.TenantID)
 		if err != nil {
 			return err

@@ -30,6 +30,7 @@ export interface Balance {
   arrears_fen: number;
   low_balance_fen: number;
   invoiceable_fen: number;
+  payment_methods: string[];
   plan: PricePlan | null;
 }
 
@@ -156,6 +157,8 @@ export const consumption = (by: 'day' | 'month', from: string, to: string, signa
   http.get<{ items: ConsumptionRow[] }>('/api/v1/billing/consumption', { query: { by, from, to }, signal });
 export const statement = (month: string, signal?: AbortSignal) => http.get<Statement>('/api/v1/billing/statement', { query: { month }, signal });
 export const statementXlsxURL = (month: string) => `/api/v1/billing/statement.xlsx?month=${encodeURIComponent(month)}`;
+export const callChargesXlsxURL = (from: string, to: string) =>
+  `/api/v1/billing/call-charges.xlsx?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
 export const recharges = (params: PageParams, signal?: AbortSignal) => fetchPage<Recharge>('/api/v1/billing/recharges', params, signal);
 export const createRecharge = (input: { amount_fen: number; method: string; payer_name: string; note: string }) =>
   http.post<Recharge>('/api/v1/billing/recharges', input);
@@ -192,3 +195,5 @@ export const revenue = (by: 'day' | 'tenant', from: string, to: string, signal?:
   http.get<{ items: RevenueRow[] }>('/api/v1/admin/billing/revenue', { query: { by, from, to }, signal });
 export const adminStatementXlsxURL = (tenantId: Id, month: string) =>
   `/api/v1/admin/billing/tenants/${enc(tenantId)}/statement.xlsx?month=${encodeURIComponent(month)}`;
+export const sendStatement = (tenantId: Id, month: string) =>
+  http.post<void>(`/api/v1/admin/billing/tenants/${enc(tenantId)}/statement/send`, { month });

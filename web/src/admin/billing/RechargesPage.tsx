@@ -100,6 +100,18 @@ function Balances() {
   const list = useCursorList((p, s) => api.balances(p, s), {});
   const [plans, setPlans] = useState<api.PricePlan[]>([]);
   const [adjusting, setAdjusting] = useState<api.TenantBalance | null>(null);
+  const [stmt, setStmt] = useState<api.TenantBalance | null>(null);
+  const [month, setMonth] = useState(new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 7));
+  const send = async () => {
+    if (!stmt) return;
+    try {
+      await api.sendStatement(stmt.tenant_id, month);
+      message.success(t('billing.admin.statement_sent'));
+      setStmt(null);
+    } catch (err) {
+      message.error(`${errorTitle(t, err)} ${errorDetail(t, err)}`.trim());
+    }
+  };
   const [form] = Form.useForm<{ kind: string; amount: string; reason: string }>();
   useEffect(() => {
     api.plans().then((r) => setPlans(r.items), () => undefined);
@@ -157,10 +169,40 @@ function Balances() {
               />
             ),
           },
-          { title: t('common.actions'), key: 'a', render: (_, b) => <Button size="small" onClick={() => setAdjusting(b)}>{t('billing.admin.adjust')}</Button> },
+          {
+            title: t('common.actions'),
+            key: 'a',
+            render: (_, b) => (
+              <Space>
+                <Button size="small" onClick={() => setAdjusting(b)}>
+                  {t('billing.admin.adjust')}
+                </Button>
+                <Button size="small" onClick={() => setStmt(b)}>
+                  {t('billing.admin.statement')}
+                </Button>
+              </Space>
+            ),
+          },
         ]}
       />
       {list.hasMore ? <Button onClick={list.loadMore}>{t('common.load_more')}</Button> : null}
+      <Modal
+        open={stmt !== null}
+        title={t('billing.admin.statement_title', { name: stmt?.name ?? '' })}
+        onCancel={() => setStmt(null)}
+        footer={
+          <Space>
+            <Button href={stmt ? api.adminStatementXlsxURL(stmt.tenant_id, month) : undefined} download>
+              {t('billing.statement.download')}
+            </Button>
+            <Button type="primary" onClick={send}>
+              {t('billing.admin.statement_send')}
+            </Button>
+          </Space>
+        }
+      >
+        <Input type="month" aria-label={t('billing.statement.month')} value={month} onChange={(e) => setMonth(e.target.value)} />
+      </Modal>
       <Modal open={adjusting !== null} title={t('billing.admin.adjust_title', { name: adjusting?.name ?? '' })} onOk={adjust} onCancel={() => setAdjusting(null)} okText={t('billing.save')} cancelText={t('common.cancel')}>
         <Form form={form} layout="vertical" initialValues={{ kind: 'gift' }}>
           <Form.Item name="kind" label={t('billing.ledger.kind')}>

@@ -26,12 +26,16 @@ function RechargeTab({ onChange }: { onChange: () => void }) {
   const { t, locale } = useI18n();
   const { message, modal } = AntApp.useApp();
   const stateLabel = useStateLabel();
-  const [form] = Form.useForm<{ amount: string; payer_name: string; note: string }>();
+  const [form] = Form.useForm<{ amount: string; method: string; payer_name: string; note: string }>();
+  const [methods, setMethods] = useState<string[]>(['bank_transfer']);
+  useEffect(() => {
+    api.balance().then((b) => setMethods(b.payment_methods?.length ? b.payment_methods : ['bank_transfer']), () => undefined);
+  }, []);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<api.Recharge | null>(null);
   const list = useCursorList((p, s) => api.recharges(p, s), {});
 
-  const submit = async (v: { amount: string; payer_name?: string; note?: string }) => {
+  const submit = async (v: { amount: string; method?: string; payer_name?: string; note?: string }) => {
     setError(null);
     const fen = api.toFen(v.amount);
     if (fen === null) {
@@ -39,7 +43,12 @@ function RechargeTab({ onChange }: { onChange: () => void }) {
       return;
     }
     try {
-      const o = await api.createRecharge({ amount_fen: fen, method: 'bank_transfer', payer_name: v.payer_name ?? '', note: v.note ?? '' });
+      const o = await api.createRecharge({ amount_fen: fen, method: v.method ?? 'bank_transfer', payer_name: v.payer_name ?? '', note: v.note ?? '' });
+      if (o.pay_url) {
+        // Online payment: the provider's page; its signed callback credits the order.
+        window.location.assign(o.pay_url);
+        return;
+      }
       setCreated(o);
       form.resetFields();
       message.success(t('billing.recharge.created', { no: o.no }));
@@ -86,7 +95,12 @@ function RechargeTab({ onChange }: { onChange: () => void }) {
     <Space direction="vertical" style={{ width: '100%' }} size={16}>
       <Card title={t('billing.recharge.new')}>
         <p style={{ color: '#666' }}>{t('billing.recharge.bank_hint')}</p>
-        <Form form={form} layout="inline" onFinish={submit} requiredMark={false}>
+        <Form form={form} layout="inline" onFinish={submit} requiredMark={false} initialValues={{ method: 'bank_transfer' }}>
+          {methods.length > 1 ? (
+            <Form.Item name="method" label={t('billing.recharge.method')}>
+              <Select style={{ minWidth: 140 }} options={methods.map((m) => ({ value: m, label: t(`billing.method.${m}` as MessageKey) }))} />
+            </Form.Item>
+          ) : null}
           <Form.Item name="amount" label={t('billing.recharge.amount_yuan')} rules={[{ required: true, message: t('billing.recharge.amount_invalid') }]}>
             <Input inputMode="decimal" style={{ width: 160 }} />
           </Form.Item>
@@ -176,6 +190,9 @@ function ConsumptionTab() {
       <Space wrap style={{ marginBottom: 16 }}>
         <Input type="date" aria-label={t('billing.from')} value={from} onChange={(e) => setFrom(e.target.value)} />
         <Input type="date" aria-label={t('billing.to')} value={to} onChange={(e) => setTo(e.target.value)} />
+        <Button href={api.callChargesXlsxURL(from, to)} download>
+          {t('billing.consumption.export')}
+        </Button>
       </Space>
       {error ? <ErrorAlert error={error} /> : null}
       {rows && rows.length === 0 ? <Empty description={t('billing.consumption.empty')} /> : null}
@@ -297,6 +314,26 @@ function InvoicesTab() {
             { title: t('billing.invoice.company'), dataIndex: 'company', key: 'company' },
             { title: t('billing.invoice.tax_id'), dataIndex: 'tax_id', key: 'tax_id' },
             { title: t('billing.invoice.bank'), key: 'bank', render: (_, x) => `${x.bank} ${x.bank_account}` },
+            {
+              title: t('common.actions'),
+              key: 'a',
+              render: (_, x) => (
+                <Button
+                  size="small"
+                  danger
+                  onClick={async () => {
+                    try {
+                      await api.deleteTitle(x.id);
+                      setGen((g) => g + 1);
+                    } catch (err) {
+                      setError(err);
+                    }
+                  }}
+                >
+                  {t('billing.invoice.delete_title')}
+                </Button>
+              ),
+            },
           ]}
         />
         <Form form={titleForm} layout="inline" onFinish={saveTitle} style={{ marginTop: 16 }} requiredMark={false}>
