@@ -175,6 +175,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// learn each call's end in the transaction that finishes it.
 	campaigns.Plug(engine.engine, engine.engine, bill)
 	calls.OnFinish(campaigns.AttemptFinished)
+	bill.Hooks.FundsAdded = campaigns.FundsAdded
 	// Hooked after the demo seed, so the demo tenant is not a lead in the funnel.
 	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
 	if err := runner.Start(ctx); err != nil {
