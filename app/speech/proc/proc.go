@@ -207,5 +207,12 @@ func (b *Backoff) Fails() int {
 	return b.fails
 }
 
-// KilledByUs reports whether Kill was called (an intended stop, not a crash).
-func (w *Worker) KilledByUs() bool { return w.killed.Load() }
+// KilledByUs reports whether the process ended by our Kill (an intended
+// stop) rather than exiting or crashing on its own. Only valid after Done.
+func (w *Worker) KilledByUs() bool {
+	if !w.killed.Load() || w.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}

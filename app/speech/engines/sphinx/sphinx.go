@@ -48,6 +48,9 @@ type Config struct {
 	MaxWorkers   int           // processes in total, default 8
 	FlushWait    time.Duration // after Finish, how long to wait for a late hypothesis; default 700 ms
 	WriteTimeout time.Duration // a worker that stops reading fails the turn after this; default 2 s
+	// BackoffMin is the first wait between restarts after repeated deaths
+	// (the first restart is immediate); default 100 ms, doubling to 10 s.
+	BackoffMin time.Duration
 }
 
 // Engine is the pocketsphinx recognizer and its worker pool.
@@ -98,7 +101,9 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pocketsphinx: %w", err)
 	}
-	return &Engine{cfg: cfg, dir: dir, idle: map[string][]*worker{}, warm: map[string]*grammar{}}, nil
+	e := &Engine{cfg: cfg, dir: dir, idle: map[string][]*worker{}, warm: map[string]*grammar{}}
+	e.backoff.Min = cfg.BackoffMin
+	return e, nil
 }
 
 // Info describes the engine.
