@@ -88,21 +88,27 @@ func NewRegistry() *Registry {
 
 // Register adds an engine. e must implement StreamingRecognizer,
 // FileRecognizer or Synthesizer (or several). Names are unique per kind.
+// A value whose Info says one kind is registered only as that kind (an
+// adapter type may implement both; register its other view separately).
 func (r *Registry) Register(e any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	kind := ""
+	if i, yes := e.(interface{ Info() EngineInfo }); yes {
+		kind = i.Info().Kind
+	}
 	var ok bool
-	if s, yes := e.(StreamingRecognizer); yes {
+	if s, yes := e.(StreamingRecognizer); yes && kind != KindTTS {
 		r.stream[s.Info().Name] = s
 		r.infos[KindASR+":"+s.Info().Name] = s.Info()
 		ok = true
 	}
-	if f, yes := e.(FileRecognizer); yes {
+	if f, yes := e.(FileRecognizer); yes && kind != KindTTS {
 		r.file[f.Info().Name] = f
 		r.infos[KindASR+":"+f.Info().Name] = f.Info()
 		ok = true
 	}
-	if t, yes := e.(Synthesizer); yes {
+	if t, yes := e.(Synthesizer); yes && kind != KindASR {
 		r.tts[t.Info().Name] = t
 		r.infos[KindTTS+":"+t.Info().Name] = t.Info()
 		ok = true

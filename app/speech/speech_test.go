@@ -155,3 +155,21 @@ func TestIsBackchannel(t *testing.T) {
 		}
 	}
 }
+
+// An adapter implementing both kinds registers as the kind its Info says.
+type both struct{ fakeEngine }
+
+func (both) Synthesize(context.Context, SynthRequest) (Audio, error) { return Audio{}, nil }
+
+func TestRegisterRespectsKind(t *testing.T) {
+	r := NewRegistry()
+	if err := r.Register(both{fakeEngine{EngineInfo{Name: "x", Kind: KindASR}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r.Has(KindTTS, "x") || !r.Has(KindASR, "x") {
+		t.Fatalf("engines %+v", r.Engines())
+	}
+	if err := r.Register(fakeTTS{EngineInfo{Name: "y", Kind: KindASR}}); err == nil {
+		t.Fatal("a synthesizer claiming to be asr was registered")
+	}
+}

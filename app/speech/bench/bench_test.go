@@ -54,3 +54,17 @@ func BenchmarkTurnUncached(b *testing.B) {
 	b.ReportMetric(rep.Stage("robot").P95, "robot_p95_ms")
 	b.ReportMetric(rep.Stage("total").P95, "total_p95_ms")
 }
+
+// BenchmarkTurnShortEndpoint endpoints after 400 ms, before pocketsphinx's
+// own 500 ms post-speech window closes, so recognition time shows.
+func BenchmarkTurnShortEndpoint(b *testing.B) {
+	rep, err := Turn(context.Background(), Options{Turns: b.N, SilenceMs: 400})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(rep.Stage("recognition").P50, "recog_p50_ms")
+	b.ReportMetric(rep.Stage("recognition").P95, "recog_p95_ms")
+	b.ReportMetric(rep.Stage("robot").P95, "robot_p95_ms")
+	b.ReportMetric(rep.Stage("total").P95, "total_p95_ms")
+	b.ReportMetric(float64(rep.Correct)/float64(rep.Turns), "accuracy")
+}

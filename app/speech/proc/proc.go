@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Run executes a one-shot command with stdin, returning stdout. The context
@@ -67,6 +68,7 @@ func (l *limited) Write(p []byte) (int, error) {
 type Worker struct {
 	cmd    *exec.Cmd
 	stdin  *os.File
+	peek   *os.File // our copy of the stdin read end: FIONREAD tells what the child has not read yet
 	Stdout *os.File
 	done   chan struct{}
 	err    error
@@ -95,9 +97,8 @@ func StartWorker(name string, args ...string) (*Worker, error) {
 		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	inR.Close()
 	outW.Close()
-	w := &Worker{cmd: cmd, stdin: inW, Stdout: outR, done: make(chan struct{}), Start: time.Now()}
+	w := &Worker{cmd: cmd, stdin: inW, peek: inR, Stdout: outR, done: make(chan struct{}), Start: time.Now()}
 	go func() {
 		w.err = cmd.Wait()
 		close(w.done)
@@ -122,18 +123,43 @@ func (w *Worker) Alive() bool {
 }
 
 // Write writes to stdin, failing after timeout instead of blocking forever.
+// It writes in short slices so a child that dies mid-write (we keep a read
+// end open, so there is no EPIPE) is noticed within 100 ms.
 func (w *Worker) Write(p []byte, timeout time.Duration) error {
-	if !w.Alive() {
-		return ErrDied
-	}
-	_ = w.stdin.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := w.stdin.Write(p); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+	end := time.Now().Add(timeout)
+	for len(p) > 0 {
+		if !w.Alive() {
+			return ErrDied
+		}
+		step := min(time.Until(end), 100*time.Millisecond)
+		if step <= 0 {
 			return ErrTimeout
 		}
-		return fmt.Errorf("%w: %v", ErrDied, err)
+		_ = w.stdin.SetWriteDeadline(time.Now().Add(step))
+		n, err := w.stdin.Write(p)
+		p = p[n:]
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("%w: %v", ErrDied, err)
+		}
 	}
 	return nil
+}
+
+// Pending is how many bytes written to stdin the child has not read yet
+// (-1 if unknown). Zero means it has taken everything we sent.
+func (w *Worker) Pending() int {
+	n := -1
+	rc, err := w.peek.SyscallConn()
+	if err != nil {
+		return n
+	}
+	_ = rc.Control(func(fd uintptr) {
+		var v int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v))); e == 0 {
+			n = int(v)
+		}
+	})
+	return n
 }
 
 // Kill stops the process group and releases the pipes.
@@ -144,6 +170,7 @@ func (w *Worker) Kill() {
 	}
 	<-w.done
 	w.stdin.Close()
+	w.peek.Close()
 	w.Stdout.Close()
 }
 
@@ -207,5 +234,12 @@ func (b *Backoff) Fails() int {
 	return b.fails
 }
 
-// KilledByUs reports whether Kill was called (an intended stop, not a crash).
-func (w *Worker) KilledByUs() bool { return w.killed.Load() }
+// KilledByUs reports whether the process ended by our Kill (an intended
+// stop) rather than exiting or crashing on its own. Only valid after Done.
+func (w *Worker) KilledByUs() bool {
+	if !w.killed.Load() || w.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}

@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,33 @@ func TestWorkerDies(t *testing.T) {
 	big := make([]byte, 1<<20)
 	if err := s.Write(big, 100*time.Millisecond); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("blocked write: %v", err)
+	}
+}
+
+func TestPending(t *testing.T) {
+	w, err := StartWorker("sleep", "10") // never reads stdin
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Kill()
+	if err := w.Write(make([]byte, 1000), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.Pending(); n != 1000 {
+		t.Fatalf("pending %d, want 1000", n)
+	}
+	c, err := StartWorker("cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Kill()
+	go io.Copy(io.Discard, c.Stdout)
+	_ = c.Write(make([]byte, 5000), time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Pending() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("cat left %d bytes unread", n)
 	}
 }

@@ -87,6 +87,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Log.Warn("audio stream upgrade", "uuid", uuid, "err", err)
 		return
 	}
+	c.mu.Lock()
+	c.connects++
+	c.mu.Unlock()
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

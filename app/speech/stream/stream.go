@@ -83,6 +83,7 @@ type Call struct {
 	mu        sync.Mutex
 	events    chan Event
 	connected bool
+	connects  int
 	metadata  string
 	promptOn  bool
 	policy    speech.BargeInPolicy
@@ -97,6 +98,14 @@ type Call struct {
 // Events is the call's event stream. It stays open across a stream restart
 // and is closed by Registry.Forget.
 func (c *Call) Events() <-chan Event { return c.events }
+
+// Connects counts streams that connected for this call (the policy is: a
+// stream that fails is restarted once, then the call uses utterance mode).
+func (c *Call) Connects() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connects
+}
 
 // Metadata is the first text frame of the current stream.
 func (c *Call) Metadata() string {

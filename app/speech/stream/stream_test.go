@@ -250,6 +250,9 @@ func TestRecordedHandshakeAndRecognition(t *testing.T) {
 			if st.AtMs < 300 || st.AtMs > 600 || fin.Result.StartMs < 250 {
 				t.Errorf("speech started at %d ms, words from %d ms; audio starts at 400 ms", st.AtMs, fin.Result.StartMs)
 			}
+			if call.Connects() != 1 {
+				t.Errorf("connects %d", call.Connects())
+			}
 			if call.Metadata() != `{"callId":"t1","from":"1000"}` {
 				t.Errorf("metadata %q", call.Metadata())
 			}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -68,12 +69,17 @@ func (f *fakeFunASR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func start(t *testing.T, f *fakeFunASR) *Engine {
+	// Only the "silent" server makes the client wait for FinalWait.
+	wait := 3 * time.Second
+	if f.behavior == "silent" {
+		wait = 300 * time.Millisecond
+	}
 	t.Helper()
 	f.t = t
 	f.gotInit = make(chan map[string]any, 1)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	e, err := New(Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), FinalWait: 300e6})
+	e, err := New(Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), FinalWait: wait})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,8 +46,12 @@ type Config struct {
 	Bin          string        // default pocketsphinx_continuous
 	ModelDir     string        // default /usr/share/pocketsphinx/model/en-us
 	MaxWorkers   int           // processes in total, default 8
-	FlushWait    time.Duration // after Finish, how long to wait for a late hypothesis; default 700 ms
+	FlushWait    time.Duration // after the worker has read all audio, grace for a late hypothesis; default 250 ms
+	MaxWait      time.Duration // hard limit on waiting for the final after Finish; default 5 s
 	WriteTimeout time.Duration // a worker that stops reading fails the turn after this; default 2 s
+	// BackoffMin is the first wait between restarts after repeated deaths
+	// (the first restart is immediate); default 100 ms, doubling to 10 s.
+	BackoffMin time.Duration
 }
 
 // Engine is the pocketsphinx recognizer and its worker pool.
@@ -79,7 +83,10 @@ func New(cfg Config) (*Engine, error) {
 		cfg.MaxWorkers = 8
 	}
 	if cfg.FlushWait <= 0 {
-		cfg.FlushWait = 700 * time.Millisecond
+		cfg.FlushWait = 250 * time.Millisecond
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 5 * time.Second
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 2 * time.Second
@@ -98,7 +105,9 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pocketsphinx: %w", err)
 	}
-	return &Engine{cfg: cfg, dir: dir, idle: map[string][]*worker{}, warm: map[string]*grammar{}}, nil
+	e := &Engine{cfg: cfg, dir: dir, idle: map[string][]*worker{}, warm: map[string]*grammar{}}
+	e.backoff.Min = cfg.BackoffMin
+	return e, nil
 }
 
 // Info describes the engine.
@@ -547,8 +556,15 @@ func (s *stream) Finish(ctx context.Context) (speech.Result, error) {
 	if err := s.feed(make([]byte, 16000*flushMs/1000*2)); err != nil {
 		return res, err
 	}
-	deadline := time.NewTimer(s.e.cfg.FlushWait)
-	defer deadline.Stop()
+	// Wait for the hypothesis covering our speech; if none comes, stop once
+	// the worker has read all we wrote (pipe empty) plus a grace for its
+	// last 128 ms chunk. Watching the pipe instead of a fixed timer keeps a
+	// CPU-starved host from turning slow recognition into no-match.
+	hard := time.NewTimer(s.e.cfg.MaxWait)
+	defer hard.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var drained time.Time
 	for {
 		s.mu.Lock()
 		covered := len(s.hyps) > 0 && s.hyps[len(s.hyps)-1].endMs >= s.baseMs+s.voice-100
@@ -563,21 +579,33 @@ func (s *stream) Finish(ctx context.Context) (speech.Result, error) {
 		}
 		select {
 		case <-s.update:
-		case <-deadline.C:
-			s.mu.Lock()
-			n := len(s.hyps)
-			s.mu.Unlock()
-			if n == 0 {
-				res.Latency = time.Since(t0)
-				return res, nil // voiced but not matched: no-match
+		case <-tick.C:
+			if s.w.p.Pending() != 0 {
+				drained = time.Time{}
+				continue
 			}
-			goto done
+			if drained.IsZero() {
+				drained = time.Now()
+			}
+			if time.Since(drained) < s.e.cfg.FlushWait {
+				continue
+			}
+			goto settle
+		case <-hard.C:
+			goto settle
 		case <-ctx.Done():
 			s.w.bad.Store(true)
 			return res, fmt.Errorf("pocketsphinx: %w", speech.ErrEngineTimeout)
 		}
 	}
-done:
+settle:
+	s.mu.Lock()
+	if len(s.hyps) == 0 {
+		s.mu.Unlock()
+		res.Latency = time.Since(t0)
+		return res, nil // voiced but not matched: no-match
+	}
+	s.mu.Unlock()
 	s.mu.Lock()
 	hs := slices.Clone(s.hyps)
 	s.mu.Unlock()

@@ -231,7 +231,7 @@ func TestConcurrentTurnsAndPoolLimit(t *testing.T) {
 // A broken install (the binary exits at once) fails turns fast and backs
 // off instead of forking a process per frame.
 func TestBrokenBinaryBacksOff(t *testing.T) {
-	e, err := New(Config{Bin: "false"})
+	e, err := New(Config{Bin: "false", BackoffMin: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
