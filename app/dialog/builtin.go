@@ -50,7 +50,7 @@ func BuiltinIntents() []Intent {
 // outranks what is merely likely (yes/no).
 var builtinIntents = []Intent{
 	{Name: IntentAffirm, Priority: 0,
-		Keywords: []string{"我就是", "就是我", "是的", "是我", "对的", "对对", "好的", "好啊", "可以", "没问题", "行啊", "行吧", "没错", "嗯嗯", "在的", "我是", "明白", "知道了", "收到",
+		Keywords: []string{"我就是", "就是我", "方便", "你说吧", "是的", "是我", "对的", "对对", "好的", "好啊", "可以", "没问题", "行啊", "行吧", "没错", "嗯嗯", "在的", "我是", "明白", "知道了", "收到",
 			"yes", "yeah", "yep", "sure", "right", "correct", "okay", "ok", "speaking", "thats me", "of course", "alright", "got it"},
 		Regexes:  []string{`^(嗯|好|行|对|是|在)+(的|吧|呢)?$`},
 		Examples: []string{"是的是我", "对，是我本人", "好的好的", "可以的", "嗯，对", "没问题啊", "行，你说吧", "是我，什么事", "yes that's me", "yeah sure", "okay go ahead"}},
