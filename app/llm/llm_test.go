@@ -252,3 +252,23 @@ func TestEmitSentences(t *testing.T) {
 		t.Fatalf("%q rest %q", got, rest)
 	}
 }
+
+// TestScriptTestsCoverLLMNode: a script's own test conversations (what a
+// publish runs) drive its LLM node through the local chat API.
+func TestScriptTestsCoverLLMNode(t *testing.T) {
+	cl := newClient(t, &fakeAPI{t: t})
+	s := llmScript()
+	s.Tests = []dialog.Test{
+		{Name: "books an appointment", Vars: map[string]string{"name": "王五"}, Lines: []string{"我想预约", "好的再见"},
+			Path: []string{"open", "chat"}, Tags: []string{"goal"}, Grade: "A", End: dialog.EndHangup},
+		{Name: "opt-out bypasses the model", Lines: []string{"以后别再打了"}, Tags: []string{"opt_out"}, Grade: "F"},
+	}
+	if issues := dialog.Check(s, dialog.WithChatModel(cl)); len(issues) > 0 {
+		t.Fatalf("check: %v", issues)
+	}
+	// Without a model the node's fallback runs and the first test fails:
+	// publishing would be refused.
+	if issues := dialog.Check(s); len(issues) == 0 {
+		t.Fatal("want a failing test without the chat model")
+	}
+}
