@@ -311,7 +311,7 @@ func (c *Call) wait(acts []Action) []Action {
 	if t == 0 {
 		t = DefaultSilenceMs
 	}
-	return append(acts, Listen{TimeoutMs: t, Expect: n.Expect, Node: n.ID})
+	return append(acts, Listen{TimeoutMs: t, Expect: c.cs.expect[n.ID], Node: n.ID})
 }
 
 func (c *Call) finish(acts []Action, end, reason, target string, closing ...string) []Action {

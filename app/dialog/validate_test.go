@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -152,5 +153,19 @@ func TestBargeInAfter(t *testing.T) {
 	}
 	if a := c.Handle(Heard{Text: "是的", Final: true}); a[len(a)-1].(Hangup).Text != "好的再见" {
 		t.Fatalf("got %v", a)
+	}
+}
+
+func TestListenExpectPhrases(t *testing.T) {
+	c := NewCall(tiny(), nil)
+	acts := c.Start()
+	l := acts[len(acts)-1].(Listen)
+	if !slices.Contains(l.Expect, "我就是") || !slices.Contains(l.Expect, "不是") {
+		t.Fatalf("expect phrases %v", l.Expect)
+	}
+	for _, w := range l.Expect {
+		if w[0] < 0x80 {
+			t.Fatalf("a zh script got English hot words: %v", l.Expect)
+		}
 	}
 }
