@@ -2,9 +2,9 @@ package dialog
 
 import "testing"
 
-// heldOut2 was written after the library was tuned against heldOut and has
-// never been used to change a keyword or example: its accuracy is the
-// honest figure for phrasing the library has not seen.
+// heldOut2 was written after the library was tuned against heldOut. Its
+// first run scored 53/60 (88.3%); the library was then broadened while its
+// misses were known, so it is no longer an unseen set (heldOut3 is).
 var heldOut2 = []struct{ text, want string }{
 	{"对对对，是本人", "affirm"}, {"可以啊你讲", "affirm"}, {"yes, go on", "affirm"},
 	{"不不不", "deny"}, {"不是这样的", "deny"}, {"no, that's not right", "deny"},
@@ -40,8 +40,8 @@ func TestHeldOut2Accuracy(t *testing.T) {
 		}
 	}
 	acc := float64(right) / float64(len(heldOut2))
-	t.Logf("untuned held-out accuracy: %d/%d = %.1f%%", right, len(heldOut2), 100*acc)
+	t.Logf("held-out 2 accuracy: %d/%d = %.1f%%", right, len(heldOut2), 100*acc)
 	if acc < 0.75 {
-		t.Errorf("untuned held-out accuracy %.1f%% < 75%%", 100*acc)
+		t.Errorf("held-out 2 accuracy %.1f%% < 75%%", 100*acc)
 	}
 }
