@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -611,4 +612,14 @@ func (c *Call) Reply(line string) []Action {
 		return c.Handle(DTMF{Digits: line[6 : len(line)-1]})
 	}
 	return c.Handle(Heard{Text: line, Confidence: 1, Final: true})
+}
+
+// AttemptFields renders a result for store.CallAttempt's Tags, Vars and
+// Timeline columns: tags as a JSON array, vars as a JSON object, and the
+// whole result (timeline, intents, path, LLM turns) as the timeline JSON.
+func (r Result) AttemptFields() (tags, vars, timeline string) {
+	t, _ := json.Marshal(r.Tags)
+	v, _ := json.Marshal(r.Vars)
+	tl, _ := json.Marshal(r)
+	return string(t), string(v), string(tl)
 }

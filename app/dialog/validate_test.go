@@ -169,3 +169,26 @@ func TestListenExpectPhrases(t *testing.T) {
 		}
 	}
 }
+
+func TestHeardDuringPlaybackAfterPolicy(t *testing.T) {
+	s := tiny()
+	s.Nodes[1].BargeIn = &BargeIn{Mode: BargeInAfter, AfterMs: 1000}
+	c := NewCall(s, nil)
+	c.Start()
+	c.Handle(PlaybackDone{}) // the disclosure; the question is still playing
+	if a := c.Handle(Heard{Text: "是的", Final: true, PlayedMs: 400}); a != nil {
+		t.Fatalf("speech 400 ms into a line interruptible after 1000 ms must be ignored: %v", a)
+	}
+	if a := c.Handle(Heard{Text: "是的", Final: false, PlayedMs: 1500}); a != nil {
+		t.Fatalf("partials never act: %v", a)
+	}
+	a := c.Handle(Heard{Text: "是的", Final: true, PlayedMs: 1500})
+	if _, ok := a[0].(StopPlayback); !ok {
+		t.Fatalf("want StopPlayback, got %v", a)
+	}
+	r := c.Result()
+	tags, vars, tl := r.AttemptFields()
+	if tags != "[]" || vars != "{}" || !strings.Contains(tl, `"ignored_during_playback"`) {
+		t.Fatalf("attempt fields %s %s %s", tags, vars, tl)
+	}
+}
