@@ -110,6 +110,17 @@ test('scripts: build a three-node script from scratch, publish it and chat with 
         ],
       );
       assert.equal(v.body.start, 'n1');
+
+      // Version history: change the closing line and compare the draft with v1.
+      await p.getByTestId('node-n3').click();
+      await text.fill('好的，再见！');
+      await p.getByRole('button', { name: zh['scripts.save'] }).click();
+      await p.getByText(zh['scripts.saved']).waitFor();
+      await p.getByRole('tab', { name: zh['scripts.tab.versions'] }).click();
+      await p.getByRole('button', { name: zh['scripts.versions.diff'] }).click();
+      const diff = await p.getByTestId('version-diff').innerText();
+      assert.match(diff, /- +"text": "好的，祝您生活愉快，再见。"/);
+      assert.match(diff, /\+ +"text": "好的，再见！"/);
     },
     { baseURL: server.baseURL },
   );
