@@ -43,7 +43,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	last := req.Messages[len(req.Messages)-1].Content
 	if !req.Stream {
 		reply := `{"intent":"none","confidence":0}`
-		if strings.Contains(last, "有意思") {
+		if strings.Contains(last, "酷炫") {
 			reply = `{"intent":"interested","confidence":0.8}`
 		}
 		fmt.Fprintf(w, `{"id":"x","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":12,"total_tokens":132}}`, req.Model, reply)
@@ -232,7 +232,7 @@ func TestLLMFallbackClassifier(t *testing.T) {
 	s.Nodes[1] = dialog.Node{ID: "chat", Type: dialog.NodeListen, Text: "您感兴趣吗？", Branches: []dialog.Branch{{Intents: []string{dialog.IntentInterested}, Next: "bye"}}}
 	call := dialog.NewCall(s, nil, dialog.WithClassifier(cl))
 	call.Start()
-	call.Reply("这玩意儿挺有意思的")
+	call.Reply("这玩意儿挺酷炫")
 	r := call.Result()
 	if len(r.Intents) != 1 || r.Intents[0].Intent != "interested" || r.Intents[0].Source != "llm" {
 		t.Fatalf("intents %+v", r.Intents)
