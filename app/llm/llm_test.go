@@ -272,3 +272,21 @@ func TestScriptTestsCoverLLMNode(t *testing.T) {
 		t.Fatal("want a failing test without the chat model")
 	}
 }
+
+func TestLLMNodeMaxTurns(t *testing.T) {
+	cl := newClient(t, &fakeAPI{t: t})
+	s := llmScript()
+	s.Nodes[1].LLM.MaxTurns = 1
+	call := dialog.NewCall(s, nil, dialog.WithChatModel(cl))
+	call.Start()
+	if acts := call.Reply("你好"); len(says(acts)) != 1 {
+		t.Fatalf("first turn: %v", acts)
+	}
+	acts := call.Reply("还有呢")
+	if h, ok := acts[len(acts)-1].(dialog.Hangup); !ok || h.Text != "稍后由顾问联系您，再见。" {
+		t.Fatalf("after max turns the fallback node runs: %v", acts)
+	}
+	if r := call.Result(); len(r.LLM) != 1 {
+		t.Fatalf("the model must not be asked after max turns: %+v", r.LLM)
+	}
+}
