@@ -384,6 +384,10 @@ func (c *Call) onHeard(e Heard) []Action {
 		acts = append(acts, StopPlayback{})
 	}
 	c.turns++
+	if min := c.s.Defaults.MinASRConfidence; e.Confidence > 0 && e.Confidence < min {
+		c.log(Entry{Who: "callee", Node: c.waiting.ID, Text: text, Event: "low_asr_confidence", Confidence: e.Confidence})
+		return c.retry(acts, false)
+	}
 	if c.waiting.Type == NodeLLM {
 		return c.llmTurn(acts, text)
 	}

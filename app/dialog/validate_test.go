@@ -192,3 +192,20 @@ func TestHeardDuringPlaybackAfterPolicy(t *testing.T) {
 		t.Fatalf("attempt fields %s %s %s", tags, vars, tl)
 	}
 }
+
+func TestLowASRConfidenceIsNoMatch(t *testing.T) {
+	s := tiny()
+	s.Defaults.MinASRConfidence = 0.5
+	c := NewCall(s, nil)
+	c.Start()
+	c.Handle(PlaybackDone{})
+	c.Handle(PlaybackDone{})
+	a := c.Handle(Heard{Text: "是的", Final: true, Confidence: 0.2})
+	if a[0].(Say).Text != "再说一遍？" {
+		t.Fatalf("low confidence must retry: %v", a)
+	}
+	a = c.Handle(Heard{Text: "是的", Final: true, Confidence: 0.9})
+	if h, ok := a[len(a)-1].(Hangup); !ok || h.Text != "好的再见" {
+		t.Fatalf("confident speech routes: %v", a)
+	}
+}
