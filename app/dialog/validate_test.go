@@ -204,6 +204,7 @@ func TestLowASRConfidenceIsNoMatch(t *testing.T) {
 	if a[0].(Say).Text != "再说一遍？" {
 		t.Fatalf("low confidence must retry: %v", a)
 	}
+	c.Handle(PlaybackDone{})
 	a = c.Handle(Heard{Text: "是的", Final: true, Confidence: 0.9})
 	if h, ok := a[len(a)-1].(Hangup); !ok || h.Text != "好的再见" {
 		t.Fatalf("confident speech routes: %v", a)
