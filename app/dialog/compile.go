@@ -14,6 +14,9 @@ type Compiled struct {
 	nodes   map[string]*Node
 	kb      map[string]*KBEntry
 	globals map[string]*Global
+	// expect holds hot words per waiting node for grammar-based ASR: the
+	// node's own Expect, or the first keywords of the intents it branches on.
+	expect map[string][]string
 }
 
 var compileCache sync.Map // *Script → *Compiled
@@ -40,16 +43,48 @@ func Compile(s *Script) (*Compiled, error) {
 func Forget(s *Script) { compileCache.Delete(s) }
 
 func compile(s *Script) (*Compiled, error) {
-	c := &Compiled{Script: s, nodes: map[string]*Node{}, kb: map[string]*KBEntry{}, globals: map[string]*Global{}}
+	c := &Compiled{Script: s, nodes: map[string]*Node{}, kb: map[string]*KBEntry{}, globals: map[string]*Global{}, expect: map[string][]string{}}
 	for i := range s.Nodes {
 		c.nodes[s.Nodes[i].ID] = &s.Nodes[i]
 	}
 	for i := range s.Globals {
 		c.globals[s.Globals[i].Intent] = &s.Globals[i]
 	}
-	m, err := NewMatcher(s.AllIntents())
+	all := s.AllIntents()
+	m, err := NewMatcher(all)
 	if err != nil {
 		return nil, fmt.Errorf("compile script %q: %w", s.Name, err)
+	}
+	byName := map[string]*Intent{}
+	for i := range all {
+		byName[all[i].Name] = &all[i]
+	}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		if !isWaiting(n.Type) {
+			continue
+		}
+		if len(n.Expect) > 0 {
+			c.expect[n.ID] = n.Expect
+			continue
+		}
+		var words []string
+		for _, b := range n.Branches {
+			for _, name := range b.Intents {
+				if in := byName[name]; in != nil {
+					for k, kw := range in.Keywords {
+						if k >= 3 || len(words) >= 30 {
+							break
+						}
+						// Hot words in the script's language only.
+						if kw != "" && (s.Lang == "en") == (kw[0] < 0x80) {
+							words = append(words, kw)
+						}
+					}
+				}
+			}
+		}
+		c.expect[n.ID] = words
 	}
 	for i := range s.KB {
 		c.kb["kb:"+s.KB[i].ID] = &s.KB[i]

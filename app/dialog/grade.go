@@ -62,6 +62,7 @@ func anyIn(want, have []string) bool {
 // DefaultGrading is the rule set templates start from: A = agreed to the
 // goal (tag "goal"), B = interested, C = a real conversation, D = refused,
 // E = hung up or brushed off quickly, F = wrong person, machine, complaint.
+// Templates add their own rules in front (intents, more tags).
 func DefaultGrading() Grading {
 	return Grading{
 		Rules: []GradeRule{
@@ -70,6 +71,7 @@ func DefaultGrading() Grading {
 			{Grade: "B", AnyTags: []string{"interested", "callback"}},
 			{Grade: "D", AnyTags: []string{"refused"}},
 			{Grade: "C", MinTurns: 2},
+			{Grade: "C", MinSeconds: 30}, // a long call with few words still engaged
 			{Grade: "E", MaxTurns: 1},
 		},
 		Default: "E",

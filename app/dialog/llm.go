@@ -90,6 +90,10 @@ func withBudget(parent context.Context, budget time.Duration, fn func(ctx contex
 		mu.Lock()
 		done = true
 		mu.Unlock()
+		if o.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+			// The model gave up on our deadline a moment before the timer fired.
+			return o.r, errBudget
+		}
 		return o.r, o.err
 	case <-timer.C:
 		mu.Lock()

@@ -25,8 +25,7 @@ func (c *Call) safeLine() string {
 
 // llmSystemPrompt is the system message: the node's prompt with the
 // contact's variables, the knowledge base, guardrails and tool rules.
-func (c *Call) llmSystemPrompt(n *Node) string {
-	cfg := n.LLM
+func (c *Call) llmSystemPrompt(cfg *LLMConfig) string {
 	var b strings.Builder
 	b.WriteString(Expand(cfg.Prompt, c.vars))
 	if cfg.UseKB && len(c.s.KB) > 0 {
@@ -45,14 +44,14 @@ func (c *Call) llmSystemPrompt(n *Node) string {
 	return b.String()
 }
 
-func (c *Call) banned(n *Node, s string) bool {
+func (c *Call) banned(cfg *LLMConfig, s string) bool {
 	ls := strings.ToLower(s)
-	for _, p := range n.LLM.BannedPhrase {
+	for _, p := range cfg.BannedPhrase {
 		if p != "" && strings.Contains(ls, strings.ToLower(p)) {
 			return true
 		}
 	}
-	for _, p := range n.LLM.BannedTopics {
+	for _, p := range cfg.BannedTopics {
 		if p != "" && strings.Contains(ls, strings.ToLower(p)) {
 			return true
 		}
@@ -63,6 +62,10 @@ func (c *Call) banned(n *Node, s string) bool {
 func (c *Call) llmTurn(acts []Action, text string) []Action {
 	n := c.waiting
 	cfg := n.LLM
+	if cfg == nil {
+		// Validation refuses this; a running call still must not crash.
+		cfg = &LLMConfig{}
+	}
 	m := c.cs.Matcher.Classify(text)
 	c.log(Entry{Who: "callee", Node: n.ID, Text: text, Intent: m.Intent, Confidence: m.Confidence, Source: m.Source})
 	if m.Intent != "" {
@@ -95,7 +98,7 @@ func (c *Call) llmTurn(acts []Action, text string) []Action {
 		return fallback(acts, "max turns")
 	}
 	if len(c.llmMsgs) == 0 {
-		c.llmMsgs = append(c.llmMsgs, ChatMessage{Role: "system", Content: c.llmSystemPrompt(n)})
+		c.llmMsgs = append(c.llmMsgs, ChatMessage{Role: "system", Content: c.llmSystemPrompt(cfg)})
 		if n.Text != "" {
 			c.llmMsgs = append(c.llmMsgs, ChatMessage{Role: "assistant", Content: Expand(n.Text, c.vars)})
 		}
@@ -128,7 +131,7 @@ func (c *Call) llmTurn(acts []Action, text string) []Action {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if c.banned(n, s) {
+		if c.banned(cfg, s) {
 			if blocked {
 				return
 			}

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -311,7 +312,7 @@ func (c *Call) wait(acts []Action) []Action {
 	if t == 0 {
 		t = DefaultSilenceMs
 	}
-	return append(acts, Listen{TimeoutMs: t, Expect: n.Expect, Node: n.ID})
+	return append(acts, Listen{TimeoutMs: t, Expect: c.cs.expect[n.ID], Node: n.ID})
 }
 
 func (c *Call) finish(acts []Action, end, reason, target string, closing ...string) []Action {
@@ -383,6 +384,10 @@ func (c *Call) onHeard(e Heard) []Action {
 		acts = append(acts, StopPlayback{})
 	}
 	c.turns++
+	if min := c.s.Defaults.MinASRConfidence; e.Confidence > 0 && e.Confidence < min {
+		c.log(Entry{Who: "callee", Node: c.waiting.ID, Text: text, Event: "low_asr_confidence", Confidence: e.Confidence})
+		return c.retry(acts, false)
+	}
 	if c.waiting.Type == NodeLLM {
 		return c.llmTurn(acts, text)
 	}
@@ -611,4 +616,14 @@ func (c *Call) Reply(line string) []Action {
 		return c.Handle(DTMF{Digits: line[6 : len(line)-1]})
 	}
 	return c.Handle(Heard{Text: line, Confidence: 1, Final: true})
+}
+
+// AttemptFields renders a result for store.CallAttempt's Tags, Vars and
+// Timeline columns: tags as a JSON array, vars as a JSON object, and the
+// whole result (timeline, intents, path, LLM turns) as the timeline JSON.
+func (r Result) AttemptFields() (tags, vars, timeline string) {
+	t, _ := json.Marshal(r.Tags)
+	v, _ := json.Marshal(r.Vars)
+	tl, _ := json.Marshal(r)
+	return string(t), string(v), string(tl)
 }

@@ -66,6 +66,10 @@ type Defaults struct {
 	Silence   *Retry   `json:"silence,omitempty"`
 	NoMatch   *Retry   `json:"no_match,omitempty"`
 	BargeIn   *BargeIn `json:"barge_in,omitempty"` // for listen prompts
+	// MinASRConfidence: recognized speech below this ASR confidence (when the
+	// recognizer reports one) takes the no-match path instead of being
+	// classified, so phone-line garbage is asked again rather than misrouted.
+	MinASRConfidence float64 `json:"min_asr_confidence,omitempty"`
 }
 
 // Retry is the handling of silence or of an unmatched answer at a node: up

@@ -215,6 +215,8 @@ func (b *tb) telemarketing() *Script {
 		b.bye("bye_maybe", "好的，您有需要随时联系我们，再见。", "Sure, feel free to reach us any time. Goodbye."),
 	}
 	b.common(s, "pitch")
+	// Asking the price or showing interest is a buying signal even without a follow-up.
+	s.Grading.Rules = append(s.Grading.Rules[:5:5], append([]GradeRule{{Grade: "B", AnyIntents: []string{IntentInterested, IntentAskPrice}}}, s.Grading.Rules[5:]...)...)
 	s.Tests = append(s.Tests,
 		Test{Name: "goal", Vars: s.testVars(), Lines: []string{b.t("是我", "yes it's me"), b.t("可以了解一下", "tell me more"), b.t("好的", "okay")}, Path: []string{"open", "confirm", "pitch", "ask_follow", "goal", "bye_goal"}, Tags: []string{"goal"}, Grade: "A", End: EndHangup},
 		Test{Name: "price then refuse", Vars: s.testVars(), Lines: []string{b.t("对", "yes"), b.t("多少钱", "how much is it"), b.t("不需要", "not interested")}, Path: []string{"pitch", "refused", "bye_refused"}, Tags: []string{"refused"}, Grade: "D"},

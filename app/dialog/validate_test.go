@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -152,5 +153,60 @@ func TestBargeInAfter(t *testing.T) {
 	}
 	if a := c.Handle(Heard{Text: "是的", Final: true}); a[len(a)-1].(Hangup).Text != "好的再见" {
 		t.Fatalf("got %v", a)
+	}
+}
+
+func TestListenExpectPhrases(t *testing.T) {
+	c := NewCall(tiny(), nil)
+	acts := c.Start()
+	l := acts[len(acts)-1].(Listen)
+	if !slices.Contains(l.Expect, "我就是") || !slices.Contains(l.Expect, "不是") {
+		t.Fatalf("expect phrases %v", l.Expect)
+	}
+	for _, w := range l.Expect {
+		if w[0] < 0x80 {
+			t.Fatalf("a zh script got English hot words: %v", l.Expect)
+		}
+	}
+}
+
+func TestHeardDuringPlaybackAfterPolicy(t *testing.T) {
+	s := tiny()
+	s.Nodes[1].BargeIn = &BargeIn{Mode: BargeInAfter, AfterMs: 1000}
+	c := NewCall(s, nil)
+	c.Start()
+	c.Handle(PlaybackDone{}) // the disclosure; the question is still playing
+	if a := c.Handle(Heard{Text: "是的", Final: true, PlayedMs: 400}); a != nil {
+		t.Fatalf("speech 400 ms into a line interruptible after 1000 ms must be ignored: %v", a)
+	}
+	if a := c.Handle(Heard{Text: "是的", Final: false, PlayedMs: 1500}); a != nil {
+		t.Fatalf("partials never act: %v", a)
+	}
+	a := c.Handle(Heard{Text: "是的", Final: true, PlayedMs: 1500})
+	if _, ok := a[0].(StopPlayback); !ok {
+		t.Fatalf("want StopPlayback, got %v", a)
+	}
+	r := c.Result()
+	tags, vars, tl := r.AttemptFields()
+	if tags != "[]" || vars != "{}" || !strings.Contains(tl, `"ignored_during_playback"`) {
+		t.Fatalf("attempt fields %s %s %s", tags, vars, tl)
+	}
+}
+
+func TestLowASRConfidenceIsNoMatch(t *testing.T) {
+	s := tiny()
+	s.Defaults.MinASRConfidence = 0.5
+	c := NewCall(s, nil)
+	c.Start()
+	c.Handle(PlaybackDone{})
+	c.Handle(PlaybackDone{})
+	a := c.Handle(Heard{Text: "是的", Final: true, Confidence: 0.2})
+	if a[0].(Say).Text != "再说一遍？" {
+		t.Fatalf("low confidence must retry: %v", a)
+	}
+	c.Handle(PlaybackDone{})
+	a = c.Handle(Heard{Text: "是的", Final: true, Confidence: 0.9})
+	if h, ok := a[len(a)-1].(Hangup); !ok || h.Text != "好的再见" {
+		t.Fatalf("confident speech routes: %v", a)
 	}
 }

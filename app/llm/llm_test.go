@@ -43,7 +43,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	last := req.Messages[len(req.Messages)-1].Content
 	if !req.Stream {
 		reply := `{"intent":"none","confidence":0}`
-		if strings.Contains(last, "有意思") {
+		if strings.Contains(last, "酷炫") {
 			reply = `{"intent":"interested","confidence":0.8}`
 		}
 		fmt.Fprintf(w, `{"id":"x","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":12,"total_tokens":132}}`, req.Model, reply)
@@ -232,7 +232,7 @@ func TestLLMFallbackClassifier(t *testing.T) {
 	s.Nodes[1] = dialog.Node{ID: "chat", Type: dialog.NodeListen, Text: "您感兴趣吗？", Branches: []dialog.Branch{{Intents: []string{dialog.IntentInterested}, Next: "bye"}}}
 	call := dialog.NewCall(s, nil, dialog.WithClassifier(cl))
 	call.Start()
-	call.Reply("这玩意儿挺有意思的")
+	call.Reply("这玩意儿挺酷炫")
 	r := call.Result()
 	if len(r.Intents) != 1 || r.Intents[0].Intent != "interested" || r.Intents[0].Source != "llm" {
 		t.Fatalf("intents %+v", r.Intents)
@@ -250,5 +250,43 @@ func TestEmitSentences(t *testing.T) {
 	rest := emitSentences("你好。价格是3.5元！还有吗? ok. tail", func(s string) { got = append(got, s) })
 	if !slices.Equal(got, []string{"你好。", "价格是3.5元！", "还有吗?", "ok."}) || rest != " tail" {
 		t.Fatalf("%q rest %q", got, rest)
+	}
+}
+
+// TestScriptTestsCoverLLMNode: a script's own test conversations (what a
+// publish runs) drive its LLM node through the local chat API.
+func TestScriptTestsCoverLLMNode(t *testing.T) {
+	cl := newClient(t, &fakeAPI{t: t})
+	s := llmScript()
+	s.Tests = []dialog.Test{
+		{Name: "books an appointment", Vars: map[string]string{"name": "王五"}, Lines: []string{"我想预约", "好的再见"},
+			Path: []string{"open", "chat"}, Tags: []string{"goal"}, Grade: "A", End: dialog.EndHangup},
+		{Name: "opt-out bypasses the model", Lines: []string{"以后别再打了"}, Tags: []string{"opt_out"}, Grade: "F"},
+	}
+	if issues := dialog.Check(s, dialog.WithChatModel(cl)); len(issues) > 0 {
+		t.Fatalf("check: %v", issues)
+	}
+	// Without a model the node's fallback runs and the first test fails:
+	// publishing would be refused.
+	if issues := dialog.Check(s); len(issues) == 0 {
+		t.Fatal("want a failing test without the chat model")
+	}
+}
+
+func TestLLMNodeMaxTurns(t *testing.T) {
+	cl := newClient(t, &fakeAPI{t: t})
+	s := llmScript()
+	s.Nodes[1].LLM.MaxTurns = 1
+	call := dialog.NewCall(s, nil, dialog.WithChatModel(cl))
+	call.Start()
+	if acts := call.Reply("你好"); len(says(acts)) != 1 {
+		t.Fatalf("first turn: %v", acts)
+	}
+	acts := call.Reply("还有呢")
+	if h, ok := acts[len(acts)-1].(dialog.Hangup); !ok || h.Text != "稍后由顾问联系您，再见。" {
+		t.Fatalf("after max turns the fallback node runs: %v", acts)
+	}
+	if r := call.Result(); len(r.LLM) != 1 {
+		t.Fatalf("the model must not be asked after max turns: %+v", r.LLM)
 	}
 }

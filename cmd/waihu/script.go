@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/waihu/waihu/app/dialog"
+	"github.com/waihu/waihu/app/llm"
 )
 
 // stdin is a variable so tests can talk to `waihu script chat`.
@@ -59,6 +60,9 @@ func runScript(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(vars, "var", "contact variable name=value (repeatable; chat)")
 	asJSON := fs.Bool("json", false, "print the call result as JSON at the end (chat) or issues as JSON (check)")
 	strict := fs.Bool("strict", false, "treat completeness warnings as errors (check)")
+	llmURL := fs.String("llm-url", os.Getenv("WAIHU_LLM_URL"), "OpenAI-compatible API base URL for the LLM fallback and LLM nodes (chat, check), e.g. https://api.deepseek.com/v1")
+	llmModel := fs.String("llm-model", os.Getenv("WAIHU_LLM_MODEL"), "chat model name")
+	llmKey := fs.String("llm-key", os.Getenv("WAIHU_LLM_KEY"), "API key (prefer the WAIHU_LLM_KEY environment variable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,11 +80,19 @@ func runScript(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	var opts []dialog.Option
+	if *llmURL != "" {
+		cl, err := llm.New(llm.Config{BaseURL: *llmURL, Model: *llmModel, APIKey: *llmKey})
+		if err != nil {
+			return err
+		}
+		opts = append(opts, dialog.WithClassifier(cl), dialog.WithChatModel(cl))
+	}
 	switch sub {
 	case "check":
-		return scriptCheck(s, stdout, *strict, *asJSON)
+		return scriptCheck(s, stdout, *strict, *asJSON, opts...)
 	case "chat":
-		return scriptChat(s, vars, stdout, *asJSON)
+		return scriptChat(s, vars, stdout, *asJSON, opts...)
 	case "classify":
 		return scriptClassify(s, stdout)
 	case "export":
@@ -91,12 +103,12 @@ func runScript(_ context.Context, args []string, stdout, stderr io.Writer) error
 	return fmt.Errorf("unknown subcommand %q", sub)
 }
 
-func scriptCheck(s *dialog.Script, w io.Writer, strict, asJSON bool) error {
+func scriptCheck(s *dialog.Script, w io.Writer, strict, asJSON bool, opts ...dialog.Option) error {
 	issues := dialog.Validate(s)
 	errs := dialog.Errors(issues)
 	var tests []dialog.TestResult
 	if len(errs) == 0 {
-		tests = dialog.RunTests(s)
+		tests = dialog.RunTests(s, opts...)
 	}
 	failed := 0
 	for _, t := range tests {
@@ -165,11 +177,11 @@ func printActions(w io.Writer, acts []dialog.Action) {
 
 // scriptChat lets a person (or a test) play the callee: one line per turn;
 // <silence>, <dtmf:1>, <hangup> simulate events.
-func scriptChat(s *dialog.Script, vars map[string]string, w io.Writer, asJSON bool) error {
+func scriptChat(s *dialog.Script, vars map[string]string, w io.Writer, asJSON bool, opts ...dialog.Option) error {
 	if len(dialog.Errors(dialog.Validate(s))) > 0 {
 		return errors.New("script has validation errors: run waihu script check")
 	}
-	call := dialog.NewCall(s, vars)
+	call := dialog.NewCall(s, vars, opts...)
 	printActions(w, call.Start())
 	sc := bufio.NewScanner(stdin)
 	for !call.Ended() && sc.Scan() {

@@ -67,7 +67,8 @@ var commonExpect = map[string]expect{
 
 var templateExpect = map[string]map[string]expect{
 	"telemarketing": {
-		"affirm": {"ask_follow", "", "C"}, "deny": {"refused", "hangup", "D"}, "interested": {"ask_follow", "", "C"},
+		"affirm": {"ask_follow", "", "C"}, "deny": {"refused", "hangup", "D"}, "interested": {"ask_follow", "", "B"},
+		"ask_price": {"", "", "B"},
 	},
 	"collections": {
 		"affirm": {"ptp", "hangup", "A"}, "deny": {"hardship", "", "C"}, "already_paid": {"paid", "hangup", "C"},

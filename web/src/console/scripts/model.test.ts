@@ -25,6 +25,8 @@ describe('script model', () => {
     const l = layout(s);
     expect(l.nodes[0]!.x).toBeLessThan(l.nodes[1]!.x!);
     expect(l.nodes[1]!.x).toBeLessThan(l.nodes[2]!.x!);
+    // d is not reachable from the start: it goes after the deepest column.
+    expect(l.nodes[3]!.x).toBeGreaterThan(l.nodes[2]!.x!);
   });
   it('makes new ids and lists variables', () => {
     expect(newNodeId(s)).toBe('n1');

@@ -47,9 +47,11 @@ export function layout(s: Script): Script {
     }
   }
   const rows = new Map<number, number>();
+  // Nodes reached only through defaults or globals go in a column of their own at the end.
+  const last = Math.max(0, ...depth.values()) + 1;
   const nodes = s.nodes.map((n) => {
     if (n.x || n.y) return n;
-    const d = depth.get(n.id) ?? 0;
+    const d = depth.get(n.id) ?? last;
     const r = rows.get(d) ?? 0;
     rows.set(d, r + 1);
     return { ...n, x: 40 + d * (NODE_W + 70), y: 40 + r * (NODE_H + 40) };
