@@ -164,14 +164,14 @@ func FuzzClientStream(f *testing.F) {
 		// Replies in the fuzz data may be consumed by this command; it must
 		// still return (with some answer or error), never hang or crash.
 		cmd, _ := Raw("eval after")
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		_, _ = c.API(ctx, cmd)
 		cancel()
 		fc.write("\n\n" + chanEvent("CHANNEL_ANSWER", "sentinel-1"))
 		select {
 		case <-mb.C():
 		case <-c.Done():
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 			// the fuzz data may announce a large Content-Length the stream
 			// never fills; then the client is waiting for bytes, correctly
 		}
