@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -111,13 +112,16 @@ func FuzzParsePlainEvent(f *testing.F) {
 }
 
 // FuzzParseJSONEvent: arrays, nested values, duplicates, broken JSON never
-// panic (go-eventsocket's EventHeader panics on arrays).
+// panic (go-eventsocket panics on arrays and empty keys), and whenever both
+// accept the input the scanner agrees with the encoding/json reference.
 func FuzzParseJSONEvent(f *testing.F) {
 	f.Add([]byte(`{"Event-Name":"CHANNEL_HANGUP_COMPLETE","Hangup-Cause":"A","Hangup-Cause":"A","_body":"x"}`))
-	f.Add([]byte(`{"a":[1,"2",[3],{"x":4}],"b":null,"c":true,"d":1e9}`))
+	f.Add([]byte(`{"a":[1,"2",[3],{"x":4}],"b":null,"c":true,"d":1e9,"_body":[1]}`))
 	f.Add([]byte(`[{"a":1}]`))
-	f.Add([]byte(`{"a":"\ud800"}`))
+	f.Add([]byte(`{"a":"\ud800\u0041\ud83d\ude00\n\"","\u0062":"\xff"}`))
+	f.Add([]byte("{\"a\":\"\xe4\\u00b8\"}"))
 	f.Add([]byte(`{"a":`))
+	f.Add([]byte(`{"":"x","a":-0.5e+3}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := ParseJSONEvent(data)
 		if err != nil {
@@ -125,6 +129,13 @@ func FuzzParseJSONEvent(f *testing.F) {
 		}
 		_ = e.Typed()
 		_ = e.GetAll("a")
+		ref, rerr := refParseJSONEvent(data)
+		if rerr != nil {
+			t.Fatalf("scanner accepted what encoding/json refuses (%v): %q", rerr, data)
+		}
+		if !reflect.DeepEqual(e.Headers, ref.Headers) || e.Body != ref.Body {
+			t.Fatalf("differs from reference:\n got %q %q\nwant %q %q", e.Headers, e.Body, ref.Headers, ref.Body)
+		}
 	})
 }
 
