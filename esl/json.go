@@ -17,7 +17,9 @@ import (
 // objects keep their JSON text; null is empty. go-eventsocket panics on the
 // array and empty-key cases; this does not.
 func ParseJSONEvent(b []byte) (*Event, error) {
-	p := jsonScanner{b: b}
+	// One conversion up front: keys and escape-free values are substrings
+	// of it, so an event costs a handful of allocations, not one per header.
+	p := jsonScanner{b: b, s: string(b)}
 	p.ws()
 	if !p.eat('{') {
 		return nil, errors.New("esl: json event is not an object")
@@ -76,6 +78,7 @@ func ParseJSONEvent(b []byte) (*Event, error) {
 // panics: every index is checked against len(b) and nesting is bounded.
 type jsonScanner struct {
 	b []byte
+	s string // == string(b)
 	i int
 }
 
@@ -125,11 +128,11 @@ func (p *jsonScanner) value() (string, error) {
 	if err := p.skip(0); err != nil {
 		return "", err
 	}
-	raw := p.b[start:p.i]
-	if string(raw) == "null" {
+	raw := p.s[start:p.i]
+	if raw == "null" {
 		return "", nil
 	}
-	return string(raw), nil
+	return raw, nil
 }
 
 // array reads [v, …] into header texts.
@@ -274,12 +277,12 @@ func (p *jsonScanner) str() (string, error) {
 		c := p.b[p.i]
 		switch {
 		case c == '"':
-			s := p.b[start:p.i]
+			s := p.s[start:p.i]
 			p.i++
-			if ascii || utf8.Valid(s) {
-				return string(s), nil
+			if ascii || utf8.ValidString(s) {
+				return s, nil
 			}
-			return validUTF8(string(s)), nil
+			return validUTF8(s), nil
 		case c == '\\':
 			p.i = start
 			return p.slowStr()
