@@ -230,7 +230,13 @@ func authenticate(w io.Writer, fr *FrameReader, password string) error {
 	if err != nil {
 		return fmt.Errorf("read greeting: %w", err)
 	}
-	if f.ContentType() != ctAuthRequest {
+	switch f.ContentType() {
+	case ctAuthRequest:
+	case "text/rude-rejection":
+		// mod_event_socket.c sends this instead of auth/request when the
+		// event_socket ACL (apply-inbound-acl) refuses our address.
+		return fmt.Errorf("%w: refused by the event socket ACL: %s", ErrAuth, truncate(strings.TrimSpace(string(f.Body)), 60))
+	default:
 		return fmt.Errorf("%w: greeting %q, want auth/request", ErrProtocol, truncate(f.ContentType(), 40))
 	}
 	if _, err := io.WriteString(w, "auth "+password+"\n\n"); err != nil {

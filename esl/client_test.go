@@ -2,6 +2,8 @@ package esl
 
 import (
 	"context"
+	"io"
+	"net"
 	"errors"
 	"fmt"
 	"slices"
@@ -79,6 +81,26 @@ func TestClientAuthRefused(t *testing.T) {
 	}
 	if _, err := Dial(context.Background(), f.Addr(), f.password, ClientOptions{Events: []string{"CHANNEL_ANSWER", "log"}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("log subscription: %v", err)
+	}
+}
+
+func TestClientACLRejected(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n")
+	}()
+	_, err = Dial(context.Background(), ln.Addr().String(), "x", ClientOptions{})
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "Access Denied") {
+		t.Fatalf("%v", err)
 	}
 }
 
