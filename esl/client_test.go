@@ -2,10 +2,10 @@ package esl
 
 import (
 	"context"
-	"io"
-	"net"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
