@@ -403,9 +403,11 @@ func (s *OutboundSession) onEvent(e *Event) {
 }
 
 // completeExec matches CHANNEL_EXECUTE_COMPLETE to the waiting Execute by
-// Application-UUID, which FreeSWITCH sets from the Event-UUID header of the
-// sendmsg (switch_ivr.c, switch_ivr_parse_event); failing that, the oldest
-// pending execute of the same application.
+// Application-UUID, which FreeSWITCH takes from the Event-UUID header of
+// the sendmsg (switch_ivr.c switch_ivr_parse_event keeps it as the app_uuid
+// variable; switch_core_session.c switch_core_session_exec reports it as
+// Application-UUID); failing that, the oldest pending execute of the same
+// application.
 func (s *OutboundSession) completeExec(e *Event) {
 	id, app := e.Get("Application-UUID"), e.Get("Application")
 	s.qmu.Lock()
