@@ -517,6 +517,7 @@ func (c *Client) fail(err error) {
 		}
 		if c.owned {
 			c.router.failJobs(fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
+			c.router.closeAll(fmt.Errorf("%w: %w", ErrClosed, err))
 		}
 		if fh := c.firehose.Load(); fh != nil {
 			fh.close(err)

@@ -330,6 +330,16 @@ func TestClientMailboxOrder(t *testing.T) {
 	if _, err := mb.Next(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("%v", err)
 	}
+	// closing the client closes the remaining mailboxes with a reason
+	c.Close()
+	for {
+		if _, err := other.Next(ctx); err != nil {
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("%v", err)
+			}
+			break
+		}
+	}
 	// the pump observes right after the hand-over, so wait for it
 	waitFor(t, "lag samples", func() bool {
 		var d dto.Metric

@@ -111,6 +111,18 @@ func (r *Router) completeJob(e *Event) bool {
 	return true
 }
 
+// closeAll closes every mailbox with err (the connection or node is gone
+// for good; consumers see Err on their mailbox).
+func (r *Router) closeAll(err error) {
+	r.mu.Lock()
+	boxes := r.boxes
+	r.boxes = map[string]*Mailbox{}
+	r.mu.Unlock()
+	for _, m := range boxes {
+		m.close(err)
+	}
+}
+
 // failJobs fails every pending job (a standalone client closing).
 func (r *Router) failJobs(err error) {
 	r.mu.Lock()
