@@ -138,7 +138,11 @@ type Client struct {
 
 	sem     chan struct{} // one command in flight (replies match by order)
 	pending atomic.Int32  // commands written, reply not yet forwarded
-	gmu     sync.Mutex    // serialises writes to guard
+	// errReply is set when the reply last forwarded to go-eventsocket was
+	// "-ERR …": only then is an error from Send a FreeSWITCH answer rather
+	// than the library failing.
+	errReply atomic.Bool
+	gmu      sync.Mutex // serialises writes to guard
 
 	heartbeat atomic.Pointer[Heartbeat]
 	coreUUID  atomic.Pointer[string]
@@ -440,6 +444,7 @@ func (c *Client) forwardReply(f *Frame) error {
 			hs = append(hs, Header{"Job-UUID", j})
 		}
 		b = appendFrame(nil, hs, nil)
+		c.errReply.Store(strings.HasPrefix(rt, "-E"))
 	} else {
 		body := f.Body
 		if len(body) > 1 && body[0] == '-' && body[1] == 'E' && !strings.HasPrefix(string(body), "-ERR ") {
@@ -451,6 +456,7 @@ func (c *Client) forwardReply(f *Frame) error {
 			body = []byte("-ERR no reply")
 		}
 		b = appendFrame(nil, []Header{{"Content-Type", ctAPIResponse}}, body)
+		c.errReply.Store(len(body) > 1 && body[0] == '-' && body[1] == 'E')
 	}
 	c.gmu.Lock()
 	defer c.gmu.Unlock()
@@ -652,6 +658,11 @@ func (c *Client) result(text string, r libResult) (*eventsocket.Event, error) {
 	if r.err != nil {
 		if err := c.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		if !c.errReply.Load() {
+			// not an -ERR answer: go-eventsocket itself failed
+			c.fail(fmt.Errorf("go-eventsocket: %w", r.err))
+			return nil, fmt.Errorf("%w: go-eventsocket: %w", ErrOutcomeUnknown, r.err)
 		}
 		// go-eventsocket reports "-ERR x" replies as errors carrying x.
 		return nil, &CommandError{Command: text, Reply: "-ERR " + r.err.Error(), Reason: strings.TrimSpace(r.err.Error())}
