@@ -456,3 +456,18 @@ func TestClientSubscriptionWithCustom(t *testing.T) {
 		t.Fatalf("%q", s)
 	}
 }
+
+func TestRouterExpiresLostJobs(t *testing.T) {
+	r := NewRouter(nil)
+	old := newJob("a1", Status())
+	r.addJob(old)
+	old.created = time.Now().Add(-2 * JobTTL)
+	r.swept = time.Time{}
+	r.addJob(newJob("b2", Status()))
+	if _, err := old.Wait(context.Background()); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("%v", err)
+	}
+	if r.PendingJobs() != 1 {
+		t.Fatalf("pending %d", r.PendingJobs())
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fiorix/go-eventsocket/eventsocket"
 )
 
 // readCommand reads one ESL command (lines up to an empty line).
@@ -236,6 +238,15 @@ func TestOutboundCloseHangsUp(t *testing.T) {
 		}
 		if _, err := s.PlayFile(ctx, "/tmp/{x=1}a.wav"); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("var syntax in file name: %v", err)
+		}
+		if err := s.SendMsg(ctx, eventsocket.MSG{"call-command": "execute", "execute-app-name": "playback\n\napi uuid_kill x"}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("CR/LF in sendmsg value: %v", err)
+		}
+		if err := s.SendMsg(ctx, eventsocket.MSG{"call-command\nx": "hangup"}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("CR/LF in sendmsg key: %v", err)
+		}
+		if err := s.Hangup(ctx, "NORMAL CLEARING\n"); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("bad cause: %v", err)
 		}
 	})
 	conn, err := net.Dial("tcp", ln.Addr().String())
