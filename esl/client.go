@@ -435,7 +435,10 @@ func (c *Client) readLoop(fr *FrameReader) {
 func (c *Client) forwardReply(f *Frame) error {
 	var b []byte
 	if f.ContentType() == ctCommandReply {
-		rt := libSafeErr(oneLine(f.Get("Reply-Text")))
+		// go-eventsocket reads it through textproto, which trims spaces:
+		// trim first so an all-blank Reply-Text cannot become "" (found by
+		// FuzzClientStream: "Reply-Text: \x14" crashed go-eventsocket).
+		rt := libSafeErr(strings.TrimSpace(oneLine(f.Get("Reply-Text"))))
 		if rt == "" {
 			rt = "-ERR empty reply"
 		}

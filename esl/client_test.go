@@ -251,7 +251,7 @@ func TestClientUnexpectedFrames(t *testing.T) {
 		t.Fatalf("bad_event drops %v", n)
 	}
 	// replies go-eventsocket would crash on
-	odd := map[string]string{"eval e1": "-E", "eval e2": "-ERR", "eval e3": ""}
+	odd := map[string]string{"eval e1": "-E", "eval e2": "-ERR", "eval e3": "", "eval e4": "-E\x14 \t"}
 	base := f.api
 	f.api = func(c *fakeConn, cmd string) (string, bool) {
 		if b, ok := odd[cmd]; ok {
@@ -270,6 +270,22 @@ func TestClientUnexpectedFrames(t *testing.T) {
 	if _, err := c.API(context.Background(), Status()); err != nil {
 		t.Fatal(err)
 	}
+	// command replies go-eventsocket would crash on: blank or control-only
+	// Reply-Text (textproto trims it to "" and go-eventsocket indexes [0])
+	for _, rt := range []string{"\x14", "   ", "\t", "-E", "-ERR"} {
+		f.api = func(c *fakeConn, cmd string) (string, bool) {
+			c.write("Content-Type: command/reply\nReply-Text: " + rt + "\n\n")
+			return "", false
+		}
+		cmd, _ := Raw("eval odd-reply")
+		if _, err := c.API(context.Background(), cmd); err == nil {
+			t.Fatalf("reply %q accepted as success", rt)
+		}
+		if c.Err() != nil {
+			t.Fatalf("connection lost on reply %q: %v", rt, c.Err())
+		}
+	}
+	f.api = base
 	// broken framing: this connection closes, nothing else happens
 	fc.write("this is not ESL at all\n\n")
 	select {
