@@ -248,7 +248,12 @@ func (s *OutboundSession) connect() error {
 		if err != nil {
 			return err
 		}
-		if f.ContentType() != ctCommandReply {
+		switch f.ContentType() {
+		case ctCommandReply:
+		case ctDisconnectNotice:
+			// the channel went away before we could take it over
+			return fmt.Errorf("%w: disconnected before connect completed", ErrHangup)
+		default:
 			// nothing else is expected before the reply; skip rather than fail
 			continue
 		}
