@@ -105,14 +105,12 @@ func (s *OutboundServer) Serve(ln net.Listener, h Handler) error {
 			if closed || errors.Is(err, net.ErrClosed) {
 				return ErrClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// e.g. EMFILE surfaces as temporary; back off briefly
-				delay = min(max(delay*2, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
+			// EMFILE and friends: back off and keep serving; only a closed
+			// listener ends Serve (calls in progress are unaffected).
+			delay = min(max(delay*2, 5*time.Millisecond), time.Second)
+			s.o.Log.Warn("esl: outbound accept failed", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
 		}
 		delay = 0
 		s.wg.Add(1)
