@@ -138,7 +138,11 @@ type Client struct {
 
 	sem     chan struct{} // one command in flight (replies match by order)
 	pending atomic.Int32  // commands written, reply not yet forwarded
-	gmu     sync.Mutex    // serialises writes to guard
+	// errReply is set when the reply last forwarded to go-eventsocket was
+	// "-ERR …": only then is an error from Send a FreeSWITCH answer rather
+	// than the library failing.
+	errReply atomic.Bool
+	gmu      sync.Mutex // serialises writes to guard
 
 	heartbeat atomic.Pointer[Heartbeat]
 	coreUUID  atomic.Pointer[string]
@@ -230,7 +234,13 @@ func authenticate(w io.Writer, fr *FrameReader, password string) error {
 	if err != nil {
 		return fmt.Errorf("read greeting: %w", err)
 	}
-	if f.ContentType() != ctAuthRequest {
+	switch f.ContentType() {
+	case ctAuthRequest:
+	case "text/rude-rejection":
+		// mod_event_socket.c sends this instead of auth/request when the
+		// event_socket ACL (apply-inbound-acl) refuses our address.
+		return fmt.Errorf("%w: refused by the event socket ACL: %s", ErrAuth, truncate(strings.TrimSpace(string(f.Body)), 60))
+	default:
 		return fmt.Errorf("%w: greeting %q, want auth/request", ErrProtocol, truncate(f.ContentType(), 40))
 	}
 	if _, err := io.WriteString(w, "auth "+password+"\n\n"); err != nil {
@@ -425,7 +435,10 @@ func (c *Client) readLoop(fr *FrameReader) {
 func (c *Client) forwardReply(f *Frame) error {
 	var b []byte
 	if f.ContentType() == ctCommandReply {
-		rt := libSafeErr(oneLine(f.Get("Reply-Text")))
+		// go-eventsocket reads it through textproto, which trims spaces:
+		// trim first so an all-blank Reply-Text cannot become "" (found by
+		// FuzzClientStream: "Reply-Text: \x14" crashed go-eventsocket).
+		rt := libSafeErr(strings.TrimSpace(oneLine(f.Get("Reply-Text"))))
 		if rt == "" {
 			rt = "-ERR empty reply"
 		}
@@ -434,6 +447,7 @@ func (c *Client) forwardReply(f *Frame) error {
 			hs = append(hs, Header{"Job-UUID", j})
 		}
 		b = appendFrame(nil, hs, nil)
+		c.errReply.Store(strings.HasPrefix(rt, "-E"))
 	} else {
 		body := f.Body
 		if len(body) > 1 && body[0] == '-' && body[1] == 'E' && !strings.HasPrefix(string(body), "-ERR ") {
@@ -445,6 +459,7 @@ func (c *Client) forwardReply(f *Frame) error {
 			body = []byte("-ERR no reply")
 		}
 		b = appendFrame(nil, []Header{{"Content-Type", ctAPIResponse}}, body)
+		c.errReply.Store(len(body) > 1 && body[0] == '-' && body[1] == 'E')
 	}
 	c.gmu.Lock()
 	defer c.gmu.Unlock()
@@ -511,6 +526,7 @@ func (c *Client) fail(err error) {
 		}
 		if c.owned {
 			c.router.failJobs(fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
+			c.router.closeAll(fmt.Errorf("%w: %w", ErrClosed, err))
 		}
 		if fh := c.firehose.Load(); fh != nil {
 			fh.close(err)
@@ -645,6 +661,11 @@ func (c *Client) result(text string, r libResult) (*eventsocket.Event, error) {
 	if r.err != nil {
 		if err := c.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		if !c.errReply.Load() {
+			// not an -ERR answer: go-eventsocket itself failed
+			c.fail(fmt.Errorf("go-eventsocket: %w", r.err))
+			return nil, fmt.Errorf("%w: go-eventsocket: %w", ErrOutcomeUnknown, r.err)
 		}
 		// go-eventsocket reports "-ERR x" replies as errors carrying x.
 		return nil, &CommandError{Command: text, Reply: "-ERR " + r.err.Error(), Reason: strings.TrimSpace(r.err.Error())}

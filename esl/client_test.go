@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,6 +81,26 @@ func TestClientAuthRefused(t *testing.T) {
 	}
 	if _, err := Dial(context.Background(), f.Addr(), f.password, ClientOptions{Events: []string{"CHANNEL_ANSWER", "log"}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("log subscription: %v", err)
+	}
+}
+
+func TestClientACLRejected(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n")
+	}()
+	_, err = Dial(context.Background(), ln.Addr().String(), "x", ClientOptions{})
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "Access Denied") {
+		t.Fatalf("%v", err)
 	}
 }
 
@@ -229,7 +251,7 @@ func TestClientUnexpectedFrames(t *testing.T) {
 		t.Fatalf("bad_event drops %v", n)
 	}
 	// replies go-eventsocket would crash on
-	odd := map[string]string{"eval e1": "-E", "eval e2": "-ERR", "eval e3": ""}
+	odd := map[string]string{"eval e1": "-E", "eval e2": "-ERR", "eval e3": "", "eval e4": "-E\x14 \t"}
 	base := f.api
 	f.api = func(c *fakeConn, cmd string) (string, bool) {
 		if b, ok := odd[cmd]; ok {
@@ -248,6 +270,22 @@ func TestClientUnexpectedFrames(t *testing.T) {
 	if _, err := c.API(context.Background(), Status()); err != nil {
 		t.Fatal(err)
 	}
+	// command replies go-eventsocket would crash on: blank or control-only
+	// Reply-Text (textproto trims it to "" and go-eventsocket indexes [0])
+	for _, rt := range []string{"\x14", "   ", "\t", "-E", "-ERR"} {
+		f.api = func(c *fakeConn, cmd string) (string, bool) {
+			c.write("Content-Type: command/reply\nReply-Text: " + rt + "\n\n")
+			return "", false
+		}
+		cmd, _ := Raw("eval odd-reply")
+		if _, err := c.API(context.Background(), cmd); err == nil {
+			t.Fatalf("reply %q accepted as success", rt)
+		}
+		if c.Err() != nil {
+			t.Fatalf("connection lost on reply %q: %v", rt, c.Err())
+		}
+	}
+	f.api = base
 	// broken framing: this connection closes, nothing else happens
 	fc.write("this is not ESL at all\n\n")
 	select {
@@ -307,6 +345,16 @@ func TestClientMailboxOrder(t *testing.T) {
 	c.Unwatch("call-a")
 	if _, err := mb.Next(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("%v", err)
+	}
+	// closing the client closes the remaining mailboxes with a reason
+	c.Close()
+	for {
+		if _, err := other.Next(ctx); err != nil {
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("%v", err)
+			}
+			break
+		}
 	}
 	// the pump observes right after the hand-over, so wait for it
 	waitFor(t, "lag samples", func() bool {
@@ -422,5 +470,20 @@ func TestClientSubscriptionWithCustom(t *testing.T) {
 	s, _ := f.last().subs.Load().(string)
 	if !strings.HasPrefix(s, "event plain CHANNEL_OUTGOING ") || strings.Index(s, "BACKGROUND_JOB") > strings.Index(s, "CUSTOM") {
 		t.Fatalf("%q", s)
+	}
+}
+
+func TestRouterExpiresLostJobs(t *testing.T) {
+	r := NewRouter(nil)
+	old := newJob("a1", Status())
+	r.addJob(old)
+	old.created = time.Now().Add(-2 * JobTTL)
+	r.swept = time.Time{}
+	r.addJob(newJob("b2", Status()))
+	if _, err := old.Wait(context.Background()); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("%v", err)
+	}
+	if r.PendingJobs() != 1 {
+		t.Fatalf("pending %d", r.PendingJobs())
 	}
 }

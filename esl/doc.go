@@ -16,7 +16,13 @@
 //     case-insensitive; Typed / AsHangup / AsExecute / AsDTMF /
 //     AsBackgroundJob / AsHeartbeat / AsCustom give typed views.
 //   - FrameReader, ParsePlainEvent, ParseJSONEvent: our own wire parser,
-//     bounded (MaxHeaderBlock, MaxBody), never panics, fuzzed.
+//     bounded (MaxHeaderBlock, MaxBody), never panics, fuzzed; the JSON
+//     scanner is differential-fuzzed against encoding/json.
+//   - URLEncode (= switch_url_encode), AppendPlainEvent, AppendJSONEvent:
+//     the encoders, for the switch simulator and tests; every recorded
+//     plain event re-encodes to FreeSWITCH's exact bytes.
+//   - ParseChannels (`show channels as json`, idle and busy shapes) and
+//     ParseBool (`uuid_exists`) for reconciliation.
 //   - Client (Dial): auth, subscription (`event plain|json …`, never `log`),
 //     filters, API, BgAPI with a Job-UUID minted here, per-call mailboxes
 //     (Watch), Events, reply timeouts that close the connection.

@@ -105,14 +105,12 @@ func (s *OutboundServer) Serve(ln net.Listener, h Handler) error {
 			if closed || errors.Is(err, net.ErrClosed) {
 				return ErrClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// e.g. EMFILE surfaces as temporary; back off briefly
-				delay = min(max(delay*2, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
+			// EMFILE and friends: back off and keep serving; only a closed
+			// listener ends Serve (calls in progress are unaffected).
+			delay = min(max(delay*2, 5*time.Millisecond), time.Second)
+			s.o.Log.Warn("esl: outbound accept failed", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
 		}
 		delay = 0
 		s.wg.Add(1)
@@ -248,7 +246,12 @@ func (s *OutboundSession) connect() error {
 		if err != nil {
 			return err
 		}
-		if f.ContentType() != ctCommandReply {
+		switch f.ContentType() {
+		case ctCommandReply:
+		case ctDisconnectNotice:
+			// the channel went away before we could take it over
+			return fmt.Errorf("%w: disconnected before connect completed", ErrHangup)
+		default:
 			// nothing else is expected before the reply; skip rather than fail
 			continue
 		}
@@ -403,9 +406,11 @@ func (s *OutboundSession) onEvent(e *Event) {
 }
 
 // completeExec matches CHANNEL_EXECUTE_COMPLETE to the waiting Execute by
-// Application-UUID, which FreeSWITCH sets from the Event-UUID header of the
-// sendmsg (switch_ivr.c, switch_ivr_parse_event); failing that, the oldest
-// pending execute of the same application.
+// Application-UUID, which FreeSWITCH takes from the Event-UUID header of
+// the sendmsg (switch_ivr.c switch_ivr_parse_event keeps it as the app_uuid
+// variable; switch_core_session.c switch_core_session_exec reports it as
+// Application-UUID); failing that, the oldest pending execute of the same
+// application.
 func (s *OutboundSession) completeExec(e *Event) {
 	id, app := e.Get("Application-UUID"), e.Get("Application")
 	s.qmu.Lock()

@@ -11,8 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fiorix/go-eventsocket/eventsocket"
 )
 
 // readCommand reads one ESL command (lines up to an empty line).
@@ -79,7 +82,9 @@ func replayOutbound(t *testing.T, addr string) <-chan error {
 				if l.Raw == "exit\n\n" {
 					_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 					rest, err := io.ReadAll(br)
-					if err != nil {
+					// RST instead of FIN is fine: we close with recorded
+					// bytes still unread in our receive buffer.
+					if err != nil && !errors.Is(err, syscall.ECONNRESET) {
 						return fmt.Errorf("after hangup: %w", err)
 					}
 					if len(rest) > 0 {
@@ -234,6 +239,15 @@ func TestOutboundCloseHangsUp(t *testing.T) {
 		if _, err := s.PlayFile(ctx, "/tmp/{x=1}a.wav"); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("var syntax in file name: %v", err)
 		}
+		if err := s.SendMsg(ctx, eventsocket.MSG{"call-command": "execute", "execute-app-name": "playback\n\napi uuid_kill x"}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("CR/LF in sendmsg value: %v", err)
+		}
+		if err := s.SendMsg(ctx, eventsocket.MSG{"call-command\nx": "hangup"}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("CR/LF in sendmsg key: %v", err)
+		}
+		if err := s.Hangup(ctx, "NORMAL CLEARING\n"); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("bad cause: %v", err)
+		}
 	})
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -273,4 +287,132 @@ func TestOutboundCloseHangsUp(t *testing.T) {
 	io.WriteString(conn2, "Content-Type: log/data\nContent-Length: 3\n\nabc")
 	conn2.Close()
 	<-ctxDone
+}
+
+// fakeOutboundCall plays FreeSWITCH's side of one socket-application call:
+// answers connect with a CHANNEL_DATA block, acknowledges sendmsg, completes
+// each execute with CHANNEL_EXECUTE_COMPLETE carrying the Event-UUID as
+// Application-UUID (switch_ivr.c / switch_core_session.c behaviour), answers
+// api, and on hangup sends HANGUP, HANGUP_COMPLETE and the linger notice.
+func fakeOutboundCall(addr, uuid string) error {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	var wmu sync.Mutex
+	write := func(b []byte) {
+		wmu.Lock()
+		conn.Write(b)
+		wmu.Unlock()
+	}
+	ch := func(name string, extra ...Header) []byte {
+		return AppendPlainEvent(nil, append([]Header{{"Event-Name", name}, {"Unique-ID", uuid}}, extra...), "")
+	}
+	for {
+		cmd, err := readCommand(br)
+		if err != nil {
+			return nil // our side closed
+		}
+		lines := strings.Split(strings.TrimRight(cmd, "\n"), "\n")
+		hdr := map[string]string{}
+		for _, l := range lines[1:] {
+			if k, v, ok := strings.Cut(l, ": "); ok {
+				hdr[strings.ToLower(k)] = v
+			}
+		}
+		switch {
+		case lines[0] == "connect":
+			write([]byte("Event-Name: CHANNEL_DATA\nUnique-ID: " + uuid + "\nvariable_waihu_attempt: " + uuid + "\nContent-Type: command/reply\nReply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n"))
+		case lines[0] == "myevents" || lines[0] == "linger":
+			write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n"))
+		case strings.HasPrefix(lines[0], "api "):
+			write([]byte("Content-Type: api/response\nContent-Length: 4\n\ntrue"))
+		case lines[0] == "sendmsg" && hdr["call-command"] == "execute":
+			var out []byte
+			out = append(out, "Content-Type: command/reply\nReply-Text: +OK\n\n"...)
+			out = append(out, ch("CHANNEL_EXECUTE", Header{"Application", hdr["execute-app-name"]}, Header{"Application-UUID", hdr["event-uuid"]})...)
+			write(out)
+			go write(ch("CHANNEL_EXECUTE_COMPLETE", Header{"Application", hdr["execute-app-name"]}, Header{"Application-Data", hdr["execute-app-arg"]},
+				Header{"Application-Response", "FILE PLAYED"}, Header{"Application-UUID", hdr["event-uuid"]}))
+		case lines[0] == "sendmsg" && hdr["call-command"] == "hangup":
+			var out []byte
+			out = append(out, "Content-Type: command/reply\nReply-Text: +OK\n\n"...)
+			out = append(out, ch("CHANNEL_HANGUP", Header{"Hangup-Cause", hdr["hangup-cause"]})...)
+			out = append(out, ch("CHANNEL_HANGUP_COMPLETE", Header{"Hangup-Cause", hdr["hangup-cause"]}, Header{"Hangup-Cause", hdr["hangup-cause"]})...)
+			out = append(out, "Content-Type: text/disconnect-notice\nControlled-Session-UUID: "+uuid+"\nContent-Disposition: linger\nLinger-Time: -1\nContent-Length: 0\n\n"...)
+			write(out)
+		default:
+			write([]byte("Content-Type: command/reply\nReply-Text: -ERR command not found\n\n"))
+		}
+	}
+}
+
+// TestOutboundConcurrentCalls runs 200 calls at once through one server
+// (go test -race): each executes three prompts, an api and a hangup; every
+// execute must complete with its own Application-UUID and arg.
+func TestOutboundConcurrentCalls(t *testing.T) {
+	srv := NewOutboundServer(OutboundOptions{})
+	defer srv.Close()
+	ln, _ := srv.Listen("127.0.0.1:0")
+	const n = 200
+	errs := make(chan error, n)
+	go srv.Serve(ln, func(ctx context.Context, s *OutboundSession) {
+		errs <- func() error {
+			if s.ChannelData().Var("waihu_attempt") != s.UUID() {
+				return fmt.Errorf("channel data %v", s.ChannelData())
+			}
+			if err := s.MyEvents(ctx); err != nil {
+				return err
+			}
+			go func() {
+				for range s.Events() {
+				}
+			}()
+			for k := range 3 {
+				path := fmt.Sprintf("/tmp/%s-%d.wav", s.UUID(), k)
+				x, err := s.ExecuteAsync(ctx, "playback", path)
+				if err != nil {
+					return err
+				}
+				r, err := x.Wait(ctx)
+				if err != nil {
+					return err
+				}
+				if r.ApplicationUUID != x.ID || r.ApplicationData != path || r.ApplicationResponse != "FILE PLAYED" {
+					return fmt.Errorf("execute %d: %+v", k, r)
+				}
+			}
+			c, _ := UUIDExists(s.UUID())
+			if b, err := s.API(ctx, c); err != nil || b != "true" {
+				return fmt.Errorf("api %q %v", b, err)
+			}
+			if err := s.Hangup(ctx, "NORMAL_CLEARING"); err != nil {
+				return err
+			}
+			<-s.HungUp()
+			if h, ok := s.HangupEvent().AsHangup(); !ok || h.Cause != "NORMAL_CLEARING" {
+				return fmt.Errorf("hangup event %v", s.HangupEvent())
+			}
+			return nil
+		}()
+	})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fakeOutboundCall(ln.Addr().String(), fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	waitFor(t, "sessions closed", func() bool { return srv.Active() == 0 })
 }

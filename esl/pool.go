@@ -151,6 +151,7 @@ func (p *Pool) Remove(id uint64) {
 	n.cancel()
 	<-n.done
 	n.router.failJobs(fmt.Errorf("%w: node removed", ErrOutcomeUnknown))
+	n.router.closeAll(fmt.Errorf("%w: node removed", ErrClosed))
 }
 
 // Close closes every node connection and waits for the loops to end.
@@ -163,6 +164,7 @@ func (p *Pool) Close() error {
 	p.mu.Unlock()
 	for _, n := range nodes {
 		n.router.failJobs(fmt.Errorf("%w: pool closed", ErrOutcomeUnknown))
+		n.router.closeAll(fmt.Errorf("%w: pool closed", ErrClosed))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package esl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -26,6 +27,7 @@ type Router struct {
 	mu    sync.Mutex
 	boxes map[string]*Mailbox
 	jobs  map[string]*Job
+	swept time.Time
 }
 
 // NewRouter makes a router; m may be nil.
@@ -84,10 +86,38 @@ func (r *Router) dispatch(e *Event) {
 	}
 }
 
+// JobTTL bounds how long a bgapi job waits for its BACKGROUND_JOB. An
+// originate ends within originate_timeout; a job older than this will never
+// complete (FreeSWITCH restarted, the event was filtered) and is failed with
+// ErrOutcomeUnknown so the router does not grow without bound.
+const JobTTL = 10 * time.Minute
+
 func (r *Router) addJob(j *Job) {
+	now := time.Now()
+	j.created = now
+	var expired []*Job
 	r.mu.Lock()
 	r.jobs[j.ID] = j
+	if now.Sub(r.swept) > time.Minute {
+		r.swept = now
+		for id, old := range r.jobs {
+			if now.Sub(old.created) > JobTTL {
+				expired = append(expired, old)
+				delete(r.jobs, id)
+			}
+		}
+	}
 	r.mu.Unlock()
+	for _, old := range expired {
+		old.finish(nil, fmt.Errorf("%w: no BACKGROUND_JOB within %s", ErrOutcomeUnknown, JobTTL))
+	}
+}
+
+// PendingJobs is the number of bgapi jobs waiting for their result.
+func (r *Router) PendingJobs() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.jobs)
 }
 
 func (r *Router) dropJob(id string) {
@@ -109,6 +139,18 @@ func (r *Router) completeJob(e *Event) bool {
 	}
 	j.finish(e, nil)
 	return true
+}
+
+// closeAll closes every mailbox with err (the connection or node is gone
+// for good; consumers see Err on their mailbox).
+func (r *Router) closeAll(err error) {
+	r.mu.Lock()
+	boxes := r.boxes
+	r.boxes = map[string]*Mailbox{}
+	r.mu.Unlock()
+	for _, m := range boxes {
+		m.close(err)
+	}
 }
 
 // failJobs fails every pending job (a standalone client closing).
@@ -278,10 +320,11 @@ type Job struct {
 	ID      string
 	Command Command
 
-	once sync.Once
-	done chan struct{}
-	ev   *Event
-	err  error
+	once    sync.Once
+	done    chan struct{}
+	ev      *Event
+	err     error
+	created time.Time
 }
 
 func newJob(id string, c Command) *Job {

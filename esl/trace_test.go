@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -527,5 +528,58 @@ func TestTraceShowChannelsAndExists(t *testing.T) {
 	}
 	if !slices.Equal(counts, []int{0, 1, 0}) || !slices.Equal(bools, []bool{true, false, false}) {
 		t.Fatalf("counts %v bools %v", counts, bools)
+	}
+}
+
+// Re-encoding every recorded plain event with AppendPlainEvent must give
+// back FreeSWITCH's exact bytes (proves URLEncode matches switch_url_encode
+// and that parsing loses nothing), and the JSON form must parse back to the
+// same headers.
+func TestTraceReencode(t *testing.T) {
+	files, _ := filepath.Glob("testdata/inbound-*.jsonl")
+	files = append(files, "testdata/outbound-session.jsonl")
+	n := 0
+	for _, path := range files {
+		lines := loadTrace(t, filepath.Base(path))
+		for c := range map[int]bool{0: true, 1: true, 2: true} {
+			for _, f := range readAllFrames(t, recvStream(lines, c)) {
+				if f.ContentType() != ctEventPlain {
+					continue
+				}
+				e, err := ParseEventFrame(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := "Content-Length: " + f.Get("Content-Length") + "\nContent-Type: text/event-plain\n\n" + string(f.Body)
+				if got := string(AppendPlainEvent(nil, e.Headers, e.Body)); got != want {
+					t.Fatalf("%s %s: re-encoded event differs\n got %q\nwant %q", path, e.Name(), truncate(got, 300), truncate(want, 300))
+				}
+				jf := AppendJSONEvent(nil, e.Headers, e.Body)
+				fr, err := NewFrameReader(strings.NewReader(string(jf)), 4096).ReadFrame()
+				if err != nil {
+					t.Fatal(err)
+				}
+				je, err := ParseEventFrame(fr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var hs []Header
+				for _, h := range e.Headers {
+					if !strings.EqualFold(h.Name, "Content-Length") {
+						hs = append(hs, h)
+					}
+				}
+				if e.Body != "" {
+					hs = append(hs, Header{"Content-Length", strconv.Itoa(len(e.Body))})
+				}
+				if !reflect.DeepEqual(je.Headers, hs) || je.Body != e.Body {
+					t.Fatalf("%s %s: json round trip differs", path, e.Name())
+				}
+				n++
+			}
+		}
+	}
+	if n < 80 {
+		t.Fatalf("only %d events", n)
 	}
 }
