@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
@@ -94,6 +95,8 @@ func startCalling(ctx context.Context, d callingDeps) (*calling, error) {
 	c.engine = callctl.NewEngine(d.calls, callctl.EngineOptions{
 		Log: d.log, Advertise: advertise, RecordDir: d.cfg.RecordingsDir,
 		Scripts: d.scripts, Vars: d.vars, Prompts: prompts, ReleaseNotDialed: d.release,
+		ReconcileAfter: d.cfg.ReconcileAfter, CDRGrace: min(d.cfg.ReconcileAfter/4, 30*time.Second),
+		NodeRefresh: min(d.cfg.ReconcileAfter/4, 10*time.Second),
 	})
 	if err := c.engine.Start(ctx, listen); err != nil {
 		c.Close()

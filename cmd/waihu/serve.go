@@ -128,7 +128,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	calls.OnCDR(bill.CDRReceived)
 
 	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
+	quarter := min(cfg.ReconcileAfter/4, 30*time.Second)
 	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
+		StuckAfter: cfg.ReconcileAfter, ReconcileEvery: quarter, NotDialedRetry: quarter,
 		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
 	campaigns.RegisterJobs(runner)
 	crmSvc := crm.New(db, accounts, log, crm.Options{})
