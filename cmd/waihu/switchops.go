@@ -27,7 +27,7 @@ func (s switchOps) NodeHealth(ctx context.Context, id uint64) (httpapi.NodeHealt
 func (s switchOps) TestGateway(ctx context.Context, trunkID uint64) (httpapi.GatewayStatus, error) {
 	node, out, err := s.e.GatewayStatus(ctx, trunkID)
 	if err != nil {
-		return httpapi.GatewayStatus{Detail: err.Error()}, nil
+		return httpapi.GatewayStatus{}, err
 	}
 	st := httpapi.GatewayStatus{NodeID: node, Detail: strings.TrimSpace(out)}
 	if strings.Contains(out, "Invalid Gateway") {

@@ -66,7 +66,9 @@ test('console: upload a GBK list, map columns, import, create a campaign', async
       await p.getByTestId('campaign-list').click();
       await p.getByTitle('E2E名单 (21)').click();
       await p.getByTestId('wizard-next').click();
-      await p.getByTestId('campaign-script').fill('1');
+      // The demo tenant has a published script: pick it by name.
+      await p.getByTestId('campaign-script-select').click();
+      await p.getByTitle('演示话术（电销初筛）').click();
       await p.getByTestId('wizard-next').click();
       await p.getByTestId('wizard-next').click();
       await p.getByTestId('wizard-next').click();
@@ -79,7 +81,9 @@ test('console: upload a GBK list, map columns, import, create a campaign', async
       const c = camps.items.find((x) => x.name === 'E2E任务');
       assert.equal(c.state, 'draft');
       assert.equal(c.list_id, mine.id);
-      assert.equal(c.script_version_id, 1);
+      const scripts = await (await p.request.get('/api/v1/scripts')).json();
+      const demoScript = scripts.items.find((s) => s.name === '演示话术（电销初筛）');
+      assert.equal(c.script_version_id, demoScript.published_version_id);
     },
     { baseURL: server.baseURL },
   );

@@ -199,7 +199,8 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       const campaigns = a.locator('.ant-table', { hasText: zh['stats.campaigns'] });
       await campaigns.getByText('launch').waitFor();
 
-      // The operator adds a trunk; its live test says call control is not connected yet.
+      // The operator adds a trunk; its live test asks call control, which has
+      // no real FreeSWITCH node in the demo (only the simulator) and says so.
       await a.getByRole('navigation').getByRole('link', { name: zh['nav.admin.trunks'] }).click();
       await a.getByRole('button', { name: zh['infra.add_trunk'] }).click();
       const dialog = a.getByRole('dialog').filter({ hasText: zh['infra.add_trunk'] });
@@ -208,7 +209,7 @@ test('visitor → contact form → lead → tenant → first login, and the funn
       await dialog.getByRole('button', { name: zh['crm.save'] }).click();
       const trow = a.locator('tbody tr', { hasText: 'e2e-trunk' });
       await trow.getByRole('button', { name: zh['infra.test'] }).click();
-      await a.getByTestId('not-connected').waitFor();
+      await a.getByRole('dialog').filter({ hasText: 'e2e-trunk' }).getByText('no connected FreeSWITCH node').waitFor();
       await a.keyboard.press('Escape');
 
       // A help document written in the back office is searchable on the website, as safe HTML.

@@ -191,7 +191,12 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
     <Form layout="vertical" key="script">
       <Form.Item label={t('campaign.wizard.script')} extra={t('campaign.wizard.script_help')}>
         {scripts.length > 0 ? (
-          <Select value={scriptVersion ?? undefined} onChange={(v: number) => setScriptVersion(v)} options={scripts.map((s) => ({ value: s.id, label: s.name }))} />
+          <Select
+            data-testid="campaign-script-select"
+            value={scriptVersion ?? undefined}
+            onChange={(v: number) => setScriptVersion(v)}
+            options={scripts.map((s) => ({ value: s.id, label: s.name }))}
+          />
         ) : (
           <InputNumber min={1} value={scriptVersion ?? undefined} onChange={(v) => setScriptVersion(v ?? null)} data-testid="campaign-script" />
         )}
