@@ -28,7 +28,7 @@ import (
 
 // benchScript is a prompt-and-listen dialogue: a short line, a listen that
 // holds the call for --hold, a closing line. The bench's callees answer and
-// say one short thing.
+// stay silent, so each call lives for about --hold.
 func benchScript(hold time.Duration) (*dialog.Script, error) {
 	ms := int(hold / time.Millisecond)
 	js := fmt.Sprintf(`{"name":"bench","start":"hello","defaults":{"silence_ms":%d},
@@ -92,7 +92,9 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	simAddr := "127.0.0.1:" + strconv.Itoa(port)
 	personas := filepath.Join(dir, "personas.yaml")
-	if err := os.WriteFile(personas, []byte("personas:\n  - name: bench\n    match: [\"re:.*\"]\n    outcome: answer\n    ring_ms: 200\n    turns:\n      - say: \"好的\"\n        delay_ms: 300\n"), 0o600); err != nil {
+	// The callee answers and stays silent: the listen's timeout (--hold)
+	// keeps every call up, so concurrency reaches min(calls, cps × hold).
+	if err := os.WriteFile(personas, []byte("personas:\n  - name: bench\n    match: [\"re:.*\"]\n    outcome: answer\n    ring_ms: 200\n    hangup_after_ms: 600000\n"), 0o600); err != nil {
 		return err
 	}
 	self, err := os.Executable()
