@@ -671,6 +671,9 @@ func (s *Service) AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.Cal
 		"talk_sec_sum": gorm.Expr("talk_sec_sum + ?", a.TalkSec), "dialed": gorm.Expr("dialed + 1")}).Error; err != nil {
 		return err
 	}
+	if err := countFinished(tx, a, a.QueuedAt); err != nil {
+		return err
+	}
 	s.hub.publish(c.TenantID, c.ID)
 	return s.emit(tctx, tx, c.TenantID, EventCallFinished, map[string]any{
 		"attempt_uuid": a.UUID, "campaign_id": c.ID, "contact_id": a.ContactID, "phone": a.Phone, "outcome": a.Outcome,

@@ -69,6 +69,19 @@ func TestExportNeutralizesFormulas(t *testing.T) {
 		if len(rows) != 4 || formula != "" || rows[1][10] != "'"+evil {
 			t.Fatalf("xlsx rows %d, formula %q, cell %q", len(rows), formula, rows[1][10])
 		}
+		for _, f := range []ResultFilter{{CampaignID: c.ID}, {CampaignID: c.ID, Outcome: callctl.OutcomeAnswered, Grade: "A"}, {Phone: "1390000000"}} {
+			rows, next, err := s.Results(ctx, f, store.Page{Limit: 2})
+			if err != nil || len(rows) != 2 || next == 0 {
+				t.Fatalf("results %+v: %d rows, next %d, %v", f, len(rows), next, err)
+			}
+			rest, next2, err := s.Results(ctx, f, store.Page{Limit: 2, BeforeID: next})
+			if err != nil || len(rest) != 1 || next2 != 0 || rest[0].ID >= rows[1].ID {
+				t.Fatalf("second page %+v: %d rows, next %d, %v", f, len(rest), next2, err)
+			}
+		}
+		if err := s.RebuildStats(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
 		st, err := s.CampaignStats(ctx, c.ID)
 		if err != nil || st.Calls != 3 || st.Grades["A"] != 3 || len(st.ByHour) != 1 {
 			t.Fatalf("stats %+v %v", st, err)
