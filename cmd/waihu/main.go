@@ -28,7 +28,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server, API and calling engine", runServe},
 		{"migrate", "bring the database schema up to date and exit", runMigrate},
-		{"bench", "measure hot paths (import)", runBench},
+		{"bench", "measure hot paths (import, dispatch)", runBench},
 		{"user", "manage accounts from the shell (create-operator, reset-operator-password)", runUser},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "waihu %s\n", version)
