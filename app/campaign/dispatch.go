@@ -52,7 +52,7 @@ func (t *ticker) lock(ctx context.Context) (func(), bool) {
 		return t.mu.Unlock, true
 	}
 	token := uuid.NewString()
-	ok, err := r.SetNX(ctx, tickLockKey, token, 10*t.s.opt.TickEvery+5*time.Second).Result()
+	ok, err := r.SetNX(ctx, tickLockKey, token, 5*t.s.opt.TickEvery+2*time.Second).Result()
 	if err != nil || !ok {
 		t.mu.Unlock()
 		return nil, false
