@@ -126,6 +126,16 @@ func (s *Service) Results(ctx context.Context, f ResultFilter, p store.Page) ([]
 	return rows, next, nil
 }
 
+// InFlight lists a campaign's attempts not finished yet (the live view).
+func (s *Service) InFlight(ctx context.Context, campaignID uint64, limit int) ([]store.CallAttempt, error) {
+	if _, err := s.GetCampaign(ctx, campaignID); err != nil {
+		return nil, err
+	}
+	var rows []store.CallAttempt
+	err := s.db.With(ctx).Where("campaign_id = ? AND state IN ?", campaignID, inFlightStates).Order("id DESC").Limit(max(1, min(limit, 200))).Find(&rows).Error
+	return rows, err
+}
+
 // GetResult returns one call record.
 func (s *Service) GetResult(ctx context.Context, id uint64) (*store.CallAttempt, error) {
 	var a store.CallAttempt

@@ -310,6 +310,8 @@ func (s *Server) registerCampaign() {
 		Auth: AuthTenant, MinRole: mgr, Resource: "campaign", Request: addContactsRequest{}, Response: campaign.AddResult{}, Handler: s.appendContacts})
 	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/stats", Tag: "campaigns", Summary: "Campaign statistics", Auth: AuthTenant,
 		Resource: "campaign", Response: campaign.Stats{}, Handler: s.campaignStats})
+	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/calls", Tag: "campaigns", Summary: "Calls in flight (newest 200)",
+		Auth: AuthTenant, Resource: "campaign", Response: listOf[resultJSON]{}, Handler: s.inFlightCalls})
 	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/events", Tag: "campaigns",
 		Summary: "Live statistics as Server-Sent Events (event: stats)", Auth: AuthTenant, Resource: "campaign", Handler: s.campaignEvents})
 	// Results.
@@ -779,6 +781,20 @@ func (s *Server) campaignStats(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) inFlightCalls(c *gin.Context) {
+	cp, ok := s.campaignFromPath(c)
+	if !ok {
+		return
+	}
+	rows, err := s.camp().InFlight(c.Request.Context(), cp.ID, 200)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	mask := maskFor(c)
+	c.JSON(http.StatusOK, list(rows, 0, func(a *store.CallAttempt) resultJSON { return toResult(a, mask, false) }))
 }
 
 // campaignEvents streams the campaign's statistics whenever it changes in
