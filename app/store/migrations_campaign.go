@@ -69,4 +69,15 @@ func init() {
 			return nil
 		},
 	})
+	register(&gormigrate.Migration{
+		ID: "0405_call_attempts_state_index",
+		Migrate: func(tx *gorm.DB) error {
+			// The scheduler counts calls in flight on every pass: an index led
+			// by state reads only those, however many finished records exist.
+			if tx.Migrator().HasIndex(&CallAttempt{}, "idx_attempt_state_trunk") {
+				return nil
+			}
+			return tx.Exec("CREATE INDEX idx_attempt_state_trunk ON call_attempts (state, campaign_id, trunk_id)").Error
+		},
+	})
 }
