@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -85,6 +87,18 @@ func TestCampaignAPIFlow(t *testing.T) {
 		status, stats := c.do("GET", itoaPath("/api/v1/campaigns/", id, "/stats"), nil)
 		if status != 200 || stats["total"].(float64) != 22 || stats["pending"].(float64) != 22 {
 			t.Fatalf("stats: %d %v", status, stats)
+		}
+		// The live view's stream starts with the current statistics.
+		req, _ := http.NewRequest("GET", e.http.URL+itoaPath("/api/v1/campaigns/", id, "/events"), nil)
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := bufio.NewReader(resp.Body).ReadString('\n')
+		resp.Body.Close()
+		if err != nil || resp.Header.Get("Content-Type") != "text/event-stream" || first != "event: stats\n" {
+			t.Fatalf("events: %q %v %s", first, err, resp.Header.Get("Content-Type"))
 		}
 		if status, out := c.do("POST", itoaPath("/api/v1/campaigns/", id, "/pause"), nil); status != 200 || out["state"] != "paused" {
 			t.Fatalf("pause: %d %v", status, out)
