@@ -74,10 +74,13 @@ func (s *Service) validateInput(ctx context.Context, in *CampaignInput) error {
 			return apperr.Invalid("trunk_id", "this trunk is not assigned to you")
 		}
 	}
-	if in.ScriptVersionID != 0 && s.db.With(ctx).Migrator().HasTable("script_versions") {
-		// The dialogue issue owns script versions; check it when the table exists.
+	if in.ScriptVersionID != 0 {
+		// A published version of one of this tenant's scripts (the tenant
+		// scope filters other tenants' versions out).
 		var n int64
-		if err := s.db.With(ctx).Table("script_versions").Where("id = ? AND tenant_id = ?", in.ScriptVersionID, l.TenantID).Count(&n).Error; err == nil && n == 0 {
+		if err := s.db.With(ctx).Model(&store.ScriptVersion{}).Where("id = ?", in.ScriptVersionID).Count(&n).Error; err != nil {
+			return err
+		} else if n == 0 {
 			return apperr.Invalid("script_version_id", "no such script version")
 		}
 	}

@@ -113,6 +113,19 @@ func (d *recordingDialer) maxDials() (string, int, int) {
 }
 
 // readyList makes a ready list of n mobiles.
+// scriptVersion stores a published script version for the context's
+// tenant (the dialogue's table; campaigns pin a version that exists).
+var scriptVersions atomic.Int32
+
+func scriptVersion(t testing.TB, s *Service, ctx context.Context) uint64 {
+	t.Helper()
+	v := &store.ScriptVersion{ScriptID: 1, Version: int(scriptVersions.Add(1)), Body: "{}", Checksum: "test"}
+	if err := s.db.With(ctx).Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
 func readyList(t testing.TB, s *Service, ctx context.Context, n int) *store.ContactList {
 	t.Helper()
 	l := &store.ContactList{Name: "list", State: store.ListReady, Columns: "[]"}
@@ -267,7 +280,7 @@ func TestDispatchRunsCampaign(t *testing.T) {
 			}
 			return callctl.OutcomeAnswered, ""
 		}
-		c, err := w.svc.CreateCampaign(ctx, CampaignInput{Name: "c1", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 3, Rules: fastRules()})
+		c, err := w.svc.CreateCampaign(ctx, CampaignInput{Name: "c1", ListID: l.ID, ScriptVersionID: scriptVersion(t, w.svc, ctx), MaxConcurrent: 3, Rules: fastRules()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +365,7 @@ func TestDispatchSurvivesCrash(t *testing.T) {
 		ctx, _ := newTenant(t, db, "acme")
 		const contacts = 60
 		l := readyList(t, w.svc, ctx, contacts)
-		c, err := w.svc.CreateCampaign(ctx, CampaignInput{Name: "crash", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 8})
+		c, err := w.svc.CreateCampaign(ctx, CampaignInput{Name: "crash", ListID: l.ID, ScriptVersionID: scriptVersion(t, w.svc, ctx), MaxConcurrent: 8})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,7 +410,7 @@ func TestInsufficientFundsPauses(t *testing.T) {
 		d.svc.Store(w.svc)
 		ctx, _ := newTenant(t, db, "acme")
 		l := readyList(t, w.svc, ctx, 10)
-		c, _ := w.svc.CreateCampaign(ctx, CampaignInput{Name: "funds", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 1})
+		c, _ := w.svc.CreateCampaign(ctx, CampaignInput{Name: "funds", ListID: l.ID, ScriptVersionID: scriptVersion(t, w.svc, ctx), MaxConcurrent: 1})
 		if _, err := w.svc.Act(ctx, c.ID, ActionStart, ""); err != nil {
 			t.Fatal(err)
 		}

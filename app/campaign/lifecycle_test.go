@@ -41,7 +41,7 @@ func TestLifecycle(t *testing.T) {
 			if _, err := s.Act(ctx, c.ID, ActionResume, ""); err == nil {
 				t.Fatal("resumed a draft")
 			}
-			in := CampaignInput{Name: "t", ListID: l.ID, ScriptVersionID: 1}
+			in := CampaignInput{Name: "t", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx)}
 			if _, err := s.UpdateCampaign(ctx, c.ID, in); err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("scheduled start and end time", func(t *testing.T) {
 			soon := time.Now().Add(300 * time.Millisecond)
 			end := time.Now().Add(1500 * time.Millisecond)
-			c, err := s.CreateCampaign(ctx, CampaignInput{Name: "s", ListID: l.ID, ScriptVersionID: 1, StartAt: &soon, EndAt: &end, MaxConcurrent: 1})
+			c, err := s.CreateCampaign(ctx, CampaignInput{Name: "s", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx), StartAt: &soon, EndAt: &end, MaxConcurrent: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestLifecycle(t *testing.T) {
 		})
 
 		t.Run("circuit breaker pauses with the reason", func(t *testing.T) {
-			c, _ := s.CreateCampaign(ctx, CampaignInput{Name: "b", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 5})
+			c, _ := s.CreateCampaign(ctx, CampaignInput{Name: "b", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx), MaxConcurrent: 5})
 			if _, err := s.Act(ctx, c.ID, ActionStart, ""); err != nil {
 				t.Fatal(err)
 			}

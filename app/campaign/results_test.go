@@ -29,7 +29,7 @@ func TestExportNeutralizesFormulas(t *testing.T) {
 		s := newService(t, db, Options{})
 		ctx, _ := newTenant(t, db, "acme")
 		l := readyList(t, s, ctx, 3)
-		c, err := s.CreateCampaign(ctx, CampaignInput{Name: "x", ListID: l.ID, ScriptVersionID: 1})
+		c, err := s.CreateCampaign(ctx, CampaignInput{Name: "x", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,8 +101,8 @@ func TestTickRespectsLimits(t *testing.T) {
 		ctx, tn := newTenant(t, db, "acme")
 		db.With(pctx).Model(&store.Tenant{}).Where("id = ?", tn.ID).Update("line_quota", 7)
 		l := readyList(t, s, ctx, 40)
-		hi, _ := s.CreateCampaign(ctx, CampaignInput{Name: "hi", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 5, Priority: 9})
-		lo, _ := s.CreateCampaign(ctx, CampaignInput{Name: "lo", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: 5, Priority: 1})
+		hi, _ := s.CreateCampaign(ctx, CampaignInput{Name: "hi", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx), MaxConcurrent: 5, Priority: 9})
+		lo, _ := s.CreateCampaign(ctx, CampaignInput{Name: "lo", ListID: l.ID, ScriptVersionID: scriptVersion(t, s, ctx), MaxConcurrent: 5, Priority: 1})
 		for _, c := range []*store.Campaign{hi, lo} {
 			if _, err := s.Act(ctx, c.ID, ActionStart, ""); err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestTickRespectsLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 		l2 := readyList(t, s, ctx2, 40)
-		c2, _ := s.CreateCampaign(ctx2, CampaignInput{Name: "t", ListID: l2.ID, ScriptVersionID: 1, MaxConcurrent: 50})
+		c2, _ := s.CreateCampaign(ctx2, CampaignInput{Name: "t", ListID: l2.ID, ScriptVersionID: scriptVersion(t, s, ctx2), MaxConcurrent: 50})
 		if _, err := s.Act(ctx2, c2.ID, ActionStart, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -41,6 +41,12 @@ type Config struct {
 	Demo bool
 	// ESLOutboundListen is where FreeSWITCH's `socket` application connects back to waihu.
 	ESLOutboundListen string
+	// ESLOutboundAdvertise is host:port as FreeSWITCH reaches that listener
+	// (put into each originate's socket application); empty = the listen
+	// address, with 127.0.0.1 for an unspecified host.
+	ESLOutboundAdvertise string
+	// FSURL is waihu's base URL as FreeSWITCH reaches it (prompt fetches).
+	FSURL string
 	// FSSecret is the shared secret FreeSWITCH presents on xml_curl, xml_cdr and
 	// prompt fetches.
 	FSSecret string
@@ -103,6 +109,8 @@ var Options = []Option{
 		return err
 	}},
 	{"esl-outbound-listen", "WAIHU_ESL_OUTBOUND_LISTEN", ":8084", "address FreeSWITCH's socket application connects back to", str(func(c *Config) *string { return &c.ESLOutboundListen })},
+	{"esl-outbound-advertise", "WAIHU_ESL_OUTBOUND_ADVERTISE", "", "host:port FreeSWITCH dials for the socket application (default: the listen address)", str(func(c *Config) *string { return &c.ESLOutboundAdvertise })},
+	{"fs-url", "WAIHU_FS_URL", "", "base URL FreeSWITCH uses to reach waihu for prompts (default: the public URL)", str(func(c *Config) *string { return &c.FSURL })},
 	{"fs-secret", "WAIHU_FS_SECRET", "", "shared secret FreeSWITCH uses on xml_curl, xml_cdr and prompt URLs (generated once and kept in the database when empty)", str(func(c *Config) *string { return &c.FSSecret })},
 	{"fs-allow", "WAIHU_FS_ALLOW", "", "comma-separated CIDRs allowed to call FreeSWITCH endpoints (default loopback and private networks)", func(c *Config, v string) error {
 		c.FSAllow = splitList(v)

@@ -22,9 +22,9 @@ const (
 )
 
 // SeedCampaign gives the demo tenant the imported sample list and a draft
-// demo campaign on it (the script version is set when the dialogue's
-// template script exists). It is idempotent.
-func SeedCampaign(ctx context.Context, db *store.DB, camps *campaign.Service, tenantID uint64) error {
+// demo campaign on it that pins scriptVersion (0: none yet). It is
+// idempotent.
+func SeedCampaign(ctx context.Context, db *store.DB, camps *campaign.Service, tenantID, scriptVersion uint64) error {
 	tctx := store.WithTenant(ctx, tenantID)
 	var l store.ContactList
 	err := db.With(tctx).Where("name = ? AND state = ?", SampleListName, store.ListReady).First(&l).Error
@@ -50,7 +50,7 @@ func SeedCampaign(ctx context.Context, db *store.DB, camps *campaign.Service, te
 	rules := campaign.DefaultRules()
 	rules.Weekdays = []int{0, 1, 2, 3, 4, 5, 6}
 	rules.Windows = []campaign.Window{{From: "00:00", To: "23:59"}}
-	_, err = camps.CreateCampaign(tctx, campaign.CampaignInput{Name: DemoCampaignName, ListID: l.ID, MaxConcurrent: 5, Rules: &rules})
+	_, err = camps.CreateCampaign(tctx, campaign.CampaignInput{Name: DemoCampaignName, ListID: l.ID, ScriptVersionID: scriptVersion, MaxConcurrent: 5, Rules: &rules})
 	if err != nil {
 		return fmt.Errorf("seed demo campaign: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/waihu/waihu/app/campaign"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
 	"github.com/waihu/waihu/app/tenant"
@@ -20,7 +21,11 @@ func TestSeedCampaignIsIdempotent(t *testing.T) {
 		}
 		camps := campaign.New(db, campaign.Options{DataDir: t.TempDir(), Log: storetest.Logger()})
 		for i := 0; i < 2; i++ {
-			if err := SeedCampaign(ctx, db, camps, res.TenantID); err != nil {
+			v, err := SeedScript(ctx, db, scriptstore.New(db, accounts), res.TenantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := SeedCampaign(ctx, db, camps, res.TenantID, v); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -29,7 +34,7 @@ func TestSeedCampaignIsIdempotent(t *testing.T) {
 		db.With(tctx).Find(&lists)
 		var cs []store.Campaign
 		db.With(tctx).Find(&cs)
-		if len(lists) != 1 || lists[0].State != store.ListReady || lists[0].ContactCount != 21 || len(cs) != 1 {
+		if len(lists) != 1 || lists[0].State != store.ListReady || lists[0].ContactCount != 21 || len(cs) != 1 || cs[0].ScriptVersionID == 0 {
 			t.Fatalf("lists %+v campaigns %d", lists, len(cs))
 		}
 	})

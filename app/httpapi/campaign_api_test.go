@@ -64,12 +64,12 @@ func TestCampaignAPIFlow(t *testing.T) {
 		if status != 200 || !strings.Contains(text, "duplicate") || !strings.Contains(text, "invalid_phone") {
 			t.Fatalf("errors file %d %q", status, text)
 		}
-		status, camp := c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": 7,
+		status, camp := c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": f.resources["script_version"],
 			"max_concurrent": 3, "start_at": "2026-13-01", "rules": map[string]any{"windows": []any{map[string]any{"from": "09:00", "to": "08:00"}}, "weekdays": []int{1}}})
 		if status != 422 || camp["error"].(map[string]any)["fields"].(map[string]any)["start_at"] == nil {
 			t.Fatalf("bad schedule accepted: %d %v", status, camp)
 		}
-		status, camp = c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": 7, "max_concurrent": 3})
+		status, camp = c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": f.resources["script_version"], "max_concurrent": 3})
 		if status != 201 {
 			t.Fatalf("create campaign: %d %v", status, camp)
 		}

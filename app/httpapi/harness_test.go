@@ -13,8 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waihu/waihu/app/billing"
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
@@ -34,9 +38,25 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	log := storetest.Logger()
 	accounts := tenant.New(db, log, tenant.Options{})
+	crmSvc := crm.New(db, accounts, log, crm.Options{})
+	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
 	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret"}
+	calls := callctl.New(db, callctl.Options{Log: log})
+	bill := billing.New(db, accounts, log, billing.Options{})
 	camps := campaign.New(db, campaign.Options{DataDir: t.TempDir(), Log: log})
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Campaigns: camps, Log: log, Version: "test", NoRateLimits: true})
+	srv := httpapi.New(httpapi.Deps{
+		Campaigns:    camps,
+		CRM:          crmSvc,
+		Billing:      bill,
+		Config:       cfg,
+		DB:           db,
+		Accounts:     accounts,
+		CallControl:  calls,
+		Scripts:      scriptstore.New(db, accounts),
+		Log:          log,
+		Version:      "test",
+		NoRateLimits: true,
+	})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, accounts: accounts, campaigns: camps, srv: srv, http: hs}
@@ -165,7 +185,38 @@ func (e *env) newTenant(name, marker string) *fixture {
 		e.t.Fatal(err)
 	}
 	f.resources["notification"] = n.ID
+	status, body = f.cookie.do("POST", "/api/v1/scripts/from-template", map[string]any{"template": "collections", "name": "script" + marker})
+	if status != 201 {
+		e.t.Fatalf("create script: %d %v", status, body)
+	}
+	f.resources["script"] = uint64(body["id"].(float64))
+	status, body = f.cookie.do("POST", "/api/v1/scripts/"+itoa(f.resources["script"])+"/publish", map[string]any{"note": "v1" + marker})
+	if status != 201 {
+		e.t.Fatalf("publish script: %d %v", status, body)
+	}
+	f.resources["script_version"] = uint64(body["id"].(float64))
+	e.billingFixtures(f)
 	e.campaignFixtures(f)
+	// Operator-side objects (leads, help documents, nodes, trunks, caller IDs)
+	// for the back-office routes' path parameters.
+	pctx := store.AsPlatform(ctx)
+	lead := store.Lead{Company: "Lead" + marker, Source: "contact", Stage: store.LeadNew, Phone: "+8613800138000", Email: "lead@" + strings.ToLower(marker) + ".test"}
+	doc := store.HelpDoc{Slug: strings.ToLower(marker), Lang: "en", Title: "Doc" + marker, Body: marker, Published: true}
+	node := store.Node{Name: "node" + marker, ESLAddr: "127.0.0.1:8021", ESLPassword: "ClueCon"}
+	trunk := store.Trunk{Name: "trunk" + marker, Host: "sip.example.test"}
+	for _, row := range []any{&lead, &doc, &node, &trunk} {
+		if err := e.db.With(pctx).Create(row).Error; err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	var nCIDs int64
+	e.db.With(pctx).Model(&store.CallerIDNumber{}).Count(&nCIDs)
+	cid := store.CallerIDNumber{TrunkID: trunk.ID, Number: fmt.Sprintf("+867558888%04d", nCIDs+1)}
+	if err := e.db.With(pctx).Create(&cid).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	f.resources["lead"], f.resources["help_doc"] = lead.ID, doc.ID
+	f.resources["node"], f.resources["trunk"], f.resources["caller_id"] = node.ID, trunk.ID, cid.ID
 	return f
 }
 
@@ -188,7 +239,7 @@ func (e *env) campaignFixtures(f *fixture) {
 		e.t.Fatal(err)
 	}
 	f.resources["list"] = l.ID
-	c, err := cs.CreateCampaign(ctx, campaign.CampaignInput{Name: "camp" + f.marker, ListID: l.ID, ScriptVersionID: 1})
+	c, err := cs.CreateCampaign(ctx, campaign.CampaignInput{Name: "camp" + f.marker, ListID: l.ID, ScriptVersionID: f.resources["script_version"]})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -188,6 +188,12 @@ func (s *Server) requireTenant(minRole string) gin.HandlerFunc {
 			fail(c, apperr.ErrForbidden)
 			return
 		}
+		// A support view reads only; platform tables (the tenant row) are
+		// not under the store's read-only scope, so writes stop here.
+		if p.SupportView && c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead && c.FullPath() != apiBase+"/auth/logout" {
+			fail(c, store.ErrReadOnly)
+			return
+		}
 		s.setPrincipal(c, p)
 		c.Next()
 	}

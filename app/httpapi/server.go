@@ -15,8 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waihu/waihu/app/billing"
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -28,6 +32,8 @@ type Deps struct {
 	Config   *config.Config
 	DB       *store.DB
 	Accounts *tenant.Service
+	Scripts  *scriptstore.Service
+	Billing  *billing.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	Version  string
@@ -35,8 +41,18 @@ type Deps struct {
 	SPA http.Handler
 	// Public serves the public website (/ and its pages).
 	Public http.Handler
+	// CRM is the operator's CRM, website analytics and platform statistics.
+	CRM *crm.Service
+	// Switch answers live node health and gateway tests; nil until call
+	// control provides it (the back office then shows "not connected").
+	Switch SwitchOps
 	// ReadyChecks must all pass for /readyz (database, Redis, …).
 	ReadyChecks map[string]func(context.Context) error
+	// CallControl answers FreeSWITCH's xml_curl and CDR posts (nil: those
+	// endpoints are not served).
+	CallControl *callctl.Service
+	// Prompts serves the TTS cache's files to FreeSWITCH (mod_http_cache).
+	Prompts http.Handler
 	// Campaigns serves lists, DNC, campaigns, results and webhooks (nil: none).
 	Campaigns *campaign.Service
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
@@ -90,8 +106,13 @@ func New(d Deps) *Server {
 	s.api = e.Group(apiBase, s.bodyLimit(d.Config.MaxBodyBytes))
 	s.registerAuth()
 	s.registerConsole()
+	s.registerDialog()
+	s.registerBilling()
 	s.registerCampaign()
 	s.registerAdmin()
+	s.registerFS()
+	s.registerCRM()
+	s.registerCallctlAdmin()
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})

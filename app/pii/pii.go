@@ -39,7 +39,15 @@ func MaskText(s string) string {
 	if !hasDigitRun(s) {
 		return s
 	}
-	return phoneRun.ReplaceAllStringFunc(s, func(m string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range phoneRun.FindAllStringIndex(s, -1) {
+		// A run glued to letters is part of an identifier (a UUID's hex
+		// group, a hash), not a phone number.
+		if loc[0] > 0 && isAlnum(s[loc[0]-1]) || loc[1] < len(s) && isAlnum(s[loc[1]]) {
+			continue
+		}
+		m := s[loc[0]:loc[1]]
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' || r == '+' {
 				return r
@@ -48,10 +56,21 @@ func MaskText(s string) string {
 		}, m)
 		d := strings.TrimPrefix(digits, "+")
 		if len(d) < 7 || len(d) > 15 {
-			return m
+			continue
 		}
-		return MaskPhone(digits)
-	})
+		b.WriteString(s[last:loc[0]])
+		b.WriteString(MaskPhone(digits))
+		last = loc[1]
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // hasDigitRun is a cheap pre-check so log lines without numbers skip the regexp.

@@ -53,3 +53,18 @@ func TestHandlerMasksEverything(t *testing.T) {
 		t.Errorf("log line lost the masked number: %s", out)
 	}
 }
+
+func TestMaskTextLeavesIdentifiersAlone(t *testing.T) {
+	for _, s := range []string{
+		"attempt=f3433f9902634a79-bd75-d8ebdd9f1fcd",
+		"attempt=dda55912-3ab1-4865-b5fd-b31d6093ee83",
+		"hash=ab1234567890cd",
+	} {
+		if got := MaskText(s); got != s {
+			t.Errorf("MaskText(%q) = %q", s, got)
+		}
+	}
+	if got := MaskText("call to 13800138000 failed"); got == "call to 13800138000 failed" {
+		t.Error("a phone number between spaces was not masked")
+	}
+}

@@ -30,7 +30,7 @@ type CallAttempt struct {
 	// Outcome is one of the callctl outcome constants once State is finished.
 	Outcome     string `gorm:"size:32;not null;default:'';index;index:idx_attempt_campaign_outcome,priority:2"`
 	HangupCause string `gorm:"size:64;not null;default:''"`
-	SIPStatus   int    `gorm:"not null;default:0"`
+	SIPStatus   int    `gorm:"column:sip_status;not null;default:0"`
 	// EarlyMedia is what the early-media classifier heard, if anything.
 	EarlyMedia string    `gorm:"size:32;not null;default:''"`
 	QueuedAt   time.Time `gorm:"index:idx_attempt_campaign_queued,priority:2;index:idx_attempt_phone_queued,priority:2"`

@@ -7,7 +7,7 @@ import "time"
 type Node struct {
 	ID          uint64 `gorm:"primaryKey"`
 	Name        string `gorm:"size:64;not null;uniqueIndex"`
-	ESLAddr     string `gorm:"size:191;not null"` // host:port of mod_event_socket
+	ESLAddr     string `gorm:"column:esl_addr;size:191;not null"` // host:port of mod_event_socket
 	ESLPassword string `gorm:"size:128;not null"`
 	// MaxCalls and MaxCPS are this node's own limits (FreeSWITCH's
 	// max-sessions and sessions-per-second, or lower).
@@ -105,7 +105,7 @@ type CDR struct {
 	BillSec       int       `gorm:"not null;default:0"`
 	HangupCause   string    `gorm:"size:64;not null;default:''"`
 	Q850          int       `gorm:"not null;default:0"`
-	SIPTermStatus int       `gorm:"not null;default:0"`
+	SIPTermStatus int       `gorm:"column:sip_term_status;not null;default:0"`
 	Disposition   string    `gorm:"size:32;not null;default:''"` // sip_hangup_disposition
 	RecordPath    string    `gorm:"size:512;not null;default:''"`
 	Raw           string    `gorm:"type:mediumtext"`

@@ -398,7 +398,11 @@ func (s *Service) Authenticate(ctx context.Context, kind, token string) (*Princi
 	pctx := store.AsPlatform(ctx)
 	now := s.opt.Now()
 	var sess store.Session
-	if err := s.db.With(pctx).Where("id = ? AND kind = ?", HashToken(token), kind).First(&sess).Error; err != nil {
+	kinds := []string{kind}
+	if kind == store.SessionTenant {
+		kinds = append(kinds, SessionSupport) // staff viewing a tenant's console read-only
+	}
+	if err := s.db.With(pctx).Where("id = ? AND kind IN ?", HashToken(token), kinds).First(&sess).Error; err != nil {
 		if errors.Is(store.Translate(err), store.ErrNotFound) {
 			return nil, apperr.ErrUnauthorized
 		}
@@ -409,7 +413,13 @@ func (s *Service) Authenticate(ctx context.Context, kind, token string) (*Princi
 		return nil, apperr.ErrUnauthorized
 	}
 	var p *Principal
-	switch kind {
+	switch sess.Kind {
+	case SessionSupport:
+		sp, err := s.supportPrincipal(pctx, &sess)
+		if err != nil {
+			return nil, err
+		}
+		p = sp
 	case store.SessionStaff:
 		var st store.Staff
 		if err := s.db.With(pctx).First(&st, sess.UserID).Error; err != nil || st.Disabled {

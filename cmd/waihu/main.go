@@ -28,7 +28,9 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server, API and calling engine", runServe},
 		{"migrate", "bring the database schema up to date and exit", runMigrate},
-		{"bench", "measure hot paths (import, dispatch)", runBench},
+		{"script", "check, chat with and classify against call scripts (FILE or template)", runScript},
+		{"sim", "run the FreeSWITCH simulator (ESL server with scripted callees)", runSim},
+		{"bench", "measure hot paths (import, dispatch, calls)", runBench},
 		{"user", "manage accounts from the shell (create-operator, reset-operator-password)", runUser},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "waihu %s\n", version)

@@ -19,9 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
 	"github.com/waihu/waihu/app/config"
+	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/demo"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/jobs"
 	"github.com/waihu/waihu/app/pii"
@@ -113,11 +116,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	accounts := tenant.New(db, log, tenant.Options{SessionTTL: cfg.SessionTTL})
 	accounts.RegisterJobs(runner)
+	calls := callctl.New(db, callctl.Options{Log: log})
+	bill, err := newBilling(db, accounts, log)
+	if err != nil {
+		return err
+	}
+	bill.RegisterJobs(runner)
+	// Billing settles each call in the transactions that end it and store
+	// its CDR (either may come first; each call is charged once).
+	calls.OnFinish(bill.AttemptFinished)
+	calls.OnCDR(bill.CDRReceived)
 
 	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
 	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
 		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
 	campaigns.RegisterJobs(runner)
+	crmSvc := crm.New(db, accounts, log, crm.Options{})
+	crmSvc.Revenue = billingRevenue(bill)
+	crmSvc.RegisterJobs(runner)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -127,28 +143,71 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if seeded, err = demo.Seed(ctx, db, accounts); err != nil {
 			return err
 		}
-		if err := demo.SeedCampaign(ctx, db, campaigns, seeded.TenantID); err != nil {
+		if err := bill.SeedDemo(ctx, seeded.TenantID); err != nil {
+			return err
+		}
+		version, err := demo.SeedScript(ctx, db, scriptstore.New(db, accounts), seeded.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := demo.SeedCampaign(ctx, db, campaigns, seeded.TenantID, version); err != nil {
 			return err
 		}
 	}
-	if err := runner.Start(ctx); err != nil {
-		return err
-	}
-
-	srv := httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Accounts: accounts, Campaigns: campaigns, Log: log, Registry: reg, Version: version,
-		SPA: spaHandler(), Public: publicHandler(),
-		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
-	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	base := publicURL(cfg, ln.Addr())
+	scripts := scriptstore.New(db, accounts)
+	var demoTenant uint64
+	if seeded != nil {
+		demoTenant = seeded.TenantID
+	}
+	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, vars: campaigns.ContactVars,
+		release: campaigns.ReleaseNotDialed, httpBase: base, tenantID: demoTenant, log: log})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer engine.Close()
+	// Campaigns dial through call control, hold funds through billing, and
+	// learn each call's end in the transaction that finishes it.
+	campaigns.Plug(engine.engine, engine.engine, bill)
+	calls.OnFinish(campaigns.AttemptFinished)
+	bill.Hooks.FundsAdded = campaigns.FundsAdded
+	// Hooked after the demo seed, so the demo tenant is not a lead in the funnel.
+	accounts.Hooks = crmSvc.Hooks(accounts.Hooks)
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	public, err := publicHandler(ctx, cfg, db, crmSvc, billingPlans(bill), log)
+	if err != nil {
+		return err
+	}
+
+	srv := httpapi.New(httpapi.Deps{
+		Config:      cfg,
+		DB:          db,
+		Accounts:    accounts,
+		CallControl: calls,
+		Billing:     bill,
+		Campaigns:   campaigns,
+		Prompts:     engine.tts.Handler(),
+		Scripts:     scripts,
+		Log:         log,
+		Registry:    reg,
+		Version:     version,
+		SPA:         spaHandler(),
+		Public:      public,
+		CRM:         crmSvc,
+		Switch:      switchOps{engine.engine},
+		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
+	})
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 
-	base := publicURL(cfg, ln.Addr())
 	log.Info("waihu serving", "version", version, "url", base, "database", string(db.Dialect)+":"+db.Target, "redis", redisLabel(runner))
 	if cfg.Demo {
 		printDemo(stdout, base, seeded)

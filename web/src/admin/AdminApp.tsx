@@ -1,20 +1,32 @@
 // The operator back office (/admin). Loaded lazily, so tenants never download it.
 import { App as AntApp } from 'antd';
+import { lazy, Suspense } from 'react';
 import { Route, Routes, useNavigate } from 'react-router';
 import * as api from '../api/admin';
 import { useT } from '../i18n';
 import { AppShell } from '../shared/AppShell';
-import { EmptyPage } from '../shared/EmptyPage';
 import { NotFound } from '../shared/NotFound';
+import { PageSpinner } from '../shared/Spinner';
 import { roleLabel } from '../shared/roles';
 import { RequireSession } from '../shared/session';
 import { AuditPage } from './AuditPage';
+import { InvoicesPage } from './billing/InvoicesPage';
+import { PricePlansPage } from './billing/PricePlansPage';
+import { RechargesPage } from './billing/RechargesPage';
 import { DashboardPage } from './DashboardPage';
+import { HelpDocsPage } from './help/HelpDocsPage';
+import { LeadDetailPage } from './leads/LeadDetailPage';
+import { LeadsPage } from './leads/LeadsPage';
 import { LoginPage } from './LoginPage';
+import { NodesPage } from './nodes/NodesPage';
+import { TrunksPage } from './trunks/TrunksPage';
 import { ADMIN_NAV } from './nav';
 import { AdminSessionProvider, useAdminSession } from './session';
 import { StaffPage } from './StaffPage';
 import { TenantsPage } from './TenantsPage';
+
+// Statistics carry the charts; they load only when opened.
+const StatsPage = lazy(() => import('./stats/StatsPage'));
 
 function AdminShell() {
   const t = useT();
@@ -62,14 +74,23 @@ export default function AdminApp() {
         <Route path="login" element={<LoginPage />} />
         <Route element={<Protected />}>
           <Route index element={<DashboardPage />} />
-          <Route path="leads" element={<EmptyPage title="nav.admin.leads" description="empty.admin.leads" />} />
+          <Route path="leads" element={<LeadsPage />} />
+          <Route path="leads/:id" element={<LeadDetailPage />} />
           <Route path="tenants" element={<TenantsPage />} />
-          <Route path="trunks" element={<EmptyPage title="nav.admin.trunks" description="empty.admin.trunks" />} />
-          <Route path="nodes" element={<EmptyPage title="nav.admin.nodes" description="empty.admin.nodes" />} />
-          <Route path="price-plans" element={<EmptyPage title="nav.admin.priceplans" description="empty.admin.priceplans" />} />
-          <Route path="recharges" element={<EmptyPage title="nav.admin.recharges" description="empty.admin.recharges" />} />
-          <Route path="invoices" element={<EmptyPage title="nav.admin.invoices" description="empty.admin.invoices" />} />
-          <Route path="stats" element={<EmptyPage title="nav.admin.stats" description="empty.admin.stats" />} />
+          <Route path="trunks" element={<TrunksPage />} />
+          <Route path="nodes" element={<NodesPage />} />
+          <Route path="price-plans" element={<PricePlansPage />} />
+          <Route path="recharges" element={<RechargesPage />} />
+          <Route path="invoices" element={<InvoicesPage />} />
+          <Route
+            path="stats"
+            element={
+              <Suspense fallback={<PageSpinner />}>
+                <StatsPage />
+              </Suspense>
+            }
+          />
+          <Route path="help-docs" element={<HelpDocsPage />} />
           <Route path="staff" element={<StaffPage />} />
           <Route path="audit" element={<AuditPage />} />
           <Route path="*" element={<NotFound home="/admin" />} />

@@ -9,6 +9,7 @@ import { PageHeader } from '../shared/PageHeader';
 import { TENANT_STATUS_COLOR, tenantStatusLabel } from '../shared/roles';
 import { useCursorList } from '../shared/useCursorList';
 import { usePageTitle } from '../shared/usePageTitle';
+import { SupportViewModal, TenantEditModal } from './tenants/TenantEditModal';
 
 const STATUSES: TenantStatus[] = ['pending', 'active', 'suspended'];
 
@@ -18,6 +19,8 @@ export function TenantsPage() {
   const [status, setStatus] = useState<TenantStatus | ''>('');
   const [q, setQ] = useState('');
   const [suspending, setSuspending] = useState<Tenant | null>(null);
+  const [editing, setEditing] = useState<Tenant | null>(null);
+  const [viewing, setViewing] = useState<Tenant | null>(null);
   const list = useCursorList((p, signal) => api.listTenants(p, signal), { status, q });
   usePageTitle(t('nav.admin.tenants'), t('shell.admin_title'));
 
@@ -83,6 +86,12 @@ export function TenantsPage() {
               {t('tenants.activate')}
             </Button>
           ) : null}
+          <Button size="small" onClick={() => setEditing(tn)} aria-label={t('crm.tenant.edit_named', { name: tn.name })}>
+            {t('crm.tenant.edit')}
+          </Button>
+          <Button size="small" onClick={() => setViewing(tn)} aria-label={t('crm.tenant.support_named', { name: tn.name })}>
+            {t('crm.tenant.support_view')}
+          </Button>
           {tn.status !== 'suspended' ? (
             <Button size="small" danger onClick={() => setSuspending(tn)} aria-label={t('tenants.suspend_named', { name: tn.name })}>
               {t('tenants.suspend')}
@@ -128,6 +137,16 @@ export function TenantsPage() {
           footer={list.hasMore ? () => <Button onClick={list.loadMore}>{t('common.load_more')}</Button> : undefined}
         />
       </Card>
+      <TenantEditModal
+        tenant={editing}
+        onClose={() => setEditing(null)}
+        onDone={() => {
+          setEditing(null);
+          message.success(t('crm.saved'));
+          list.reload();
+        }}
+      />
+      <SupportViewModal tenant={viewing} onClose={() => setViewing(null)} />
       <SuspendModal
         tenant={suspending}
         onClose={() => setSuspending(null)}

@@ -8,6 +8,7 @@ import {
   FileDoneOutlined,
   IdcardOutlined,
   MoneyCollectOutlined,
+  QuestionCircleOutlined,
   ShopOutlined,
   TagsOutlined,
 } from '@ant-design/icons';
@@ -24,6 +25,7 @@ export const ADMIN_NAV: NavItem[] = [
   { path: '/admin/recharges', label: 'nav.admin.recharges', icon: <MoneyCollectOutlined /> },
   { path: '/admin/invoices', label: 'nav.admin.invoices', icon: <FileDoneOutlined /> },
   { path: '/admin/stats', label: 'nav.admin.stats', icon: <BarChartOutlined /> },
+  { path: '/admin/help-docs', label: 'crm.nav.help', icon: <QuestionCircleOutlined /> },
   { path: '/admin/staff', label: 'nav.admin.staff', icon: <IdcardOutlined /> },
   { path: '/admin/audit', label: 'nav.admin.audit', icon: <AuditOutlined /> },
 ];

@@ -8,6 +8,7 @@ import { EmptyPage } from '../shared/EmptyPage';
 import { NotFound } from '../shared/NotFound';
 import { RequireSession } from '../shared/session';
 import { roleLabel } from '../shared/roles';
+import { BillingPage } from './billing/BillingPage';
 import { CampaignLivePage, CampaignsPage } from './campaigns/CampaignsPage';
 import { WebhooksPage } from './campaigns/WebhooksPage';
 import { DashboardPage } from './DashboardPage';
@@ -15,6 +16,8 @@ import { DncPage } from './dnc/DncPage';
 import { ListsPage } from './lists/ListsPage';
 import { ResultsPage } from './results/ResultsPage';
 import { LoginPage } from './LoginPage';
+import { ScriptEditorPage } from './scripts/ScriptEditorPage';
+import { ScriptsPage } from './scripts/ScriptsPage';
 import { CONSOLE_NAV } from './nav';
 import { ConsoleSessionProvider, useConsoleSession } from './session';
 import { ApiKeysPage } from './settings/ApiKeysPage';
@@ -75,14 +78,15 @@ export default function ConsoleApp() {
         <Route path="signup/done" element={<SignupDonePage />} />
         <Route element={<Protected />}>
           <Route index element={<DashboardPage />} />
+          <Route path="scripts" element={<ScriptsPage />} />
+          <Route path="scripts/:id" element={<ScriptEditorPage />} />
           <Route path="lists" element={<ListsPage />} />
           <Route path="campaigns" element={<CampaignsPage />} />
           <Route path="campaigns/:id" element={<CampaignLivePage />} />
-          <Route path="scripts" element={<EmptyPage title="nav.console.scripts" description="empty.console.scripts" />} />
           <Route path="results" element={<ResultsPage />} />
           <Route path="dnc" element={<DncPage />} />
           <Route path="agents" element={<EmptyPage title="nav.console.agents" description="empty.console.agents" />} />
-          <Route path="billing" element={<EmptyPage title="nav.console.billing" description="empty.console.billing" />} />
+          <Route path="billing" element={<BillingPage />} />
           <Route path="settings" element={<Navigate to="/console/settings/users" replace />} />
           <Route path="settings/users" element={<UsersPage />} />
           <Route path="settings/api-keys" element={<ApiKeysPage />} />

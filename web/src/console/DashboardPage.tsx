@@ -7,6 +7,7 @@ import { ErrorAlert } from '../shared/errors';
 import { PageHeader } from '../shared/PageHeader';
 import { roleLabel, TENANT_STATUS_COLOR, tenantStatusLabel } from '../shared/roles';
 import { usePageTitle } from '../shared/usePageTitle';
+import { BalanceCard } from './billing/BalanceCard';
 import { useConsoleSession } from './session';
 
 export function DashboardPage() {
@@ -50,6 +51,9 @@ export function DashboardPage() {
           <Descriptions.Item label={t('field.created_at')}>{formatDateTime(locale, tenant.created_at)}</Descriptions.Item>
         </Descriptions>
       </Card>
+      <div style={{ marginBottom: 16 }}>
+        <BalanceCard />
+      </div>
       {error ? <ErrorAlert error={error} /> : null}
       {cards === null && !error ? <Skeleton active /> : null}
       {/* The foundation's dashboard has no cards; later issues (balance, campaigns) add them. */}
