@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA ?= ./data
 LISTEN ?= 127.0.0.1:8080
 # Packages whose concurrency is the point get the race detector in make test.
-RACE_PKGS := ./app/jobs/... $(if $(wildcard esl),./esl/...) $(if $(wildcard app/campaign),./app/campaign/...) $(if $(wildcard app/callctl),./app/callctl/...)
+RACE_PKGS := ./app/jobs/... $(if $(wildcard esl),./esl/...) $(if $(wildcard app/callctl),./app/callctl/...)
 
 # Benchmarks live next to the code they measure; only packages that exist.
 BENCH_PKGS := $(foreach p,esl app/dialog app/speech app/campaign app/billing,$(if $(wildcard $(p)),./$(p)/...))

@@ -115,6 +115,25 @@ func (s *Service) Verify(ctx context.Context) error {
 	for _, u := range waiting {
 		isWaiting[u] = true
 	}
+	// An attempt that never became a call (campaign's ReleaseNotDialed:
+	// canceled, its hold released) is finished without a charge.
+	var released []string
+	if err := db.Model(&store.BillingHold{}).Where("state = ?", store.HoldReleased).Pluck("attempt_uuid", &released).Error; err != nil {
+		return err
+	}
+	var canceled []string
+	if err := db.Model(&store.CallAttempt{}).Where("state = ? AND outcome = ?", store.AttemptFinished, "canceled").Pluck("uuid", &canceled).Error; err != nil {
+		return err
+	}
+	wasReleased := map[string]bool{}
+	for _, u := range released {
+		wasReleased[u] = true
+	}
+	for _, u := range canceled {
+		if wasReleased[u] {
+			isWaiting[u] = true
+		}
+	}
 	for _, u := range finished {
 		if !charged[u] && !isWaiting[u] {
 			errs = append(errs, fmt.Errorf("finished call %s is neither charged nor waiting for its CDR", u))

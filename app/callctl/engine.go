@@ -13,6 +13,8 @@ import (
 
 	"github.com/waihu/waihu/app/dialog"
 	"github.com/waihu/waihu/app/pii"
+	"github.com/waihu/waihu/app/speech"
+	"github.com/waihu/waihu/app/speech/stream"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/esl"
 )
@@ -61,6 +63,13 @@ type EngineOptions struct {
 	// ReleaseNotDialed puts back an attempt reconciliation proved never
 	// became a call (campaign's ReleaseNotDialed).
 	ReleaseNotDialed func(ctx context.Context, a *store.CallAttempt, reason string) error
+	// Streams, when set, carries the callee's audio from FreeSWITCH's
+	// mod_audio_stream to a streaming recognizer (the fast path of the
+	// speech issue). StreamURL is the WebSocket base FreeSWITCH dials
+	// (ws://waihu:8080/fs/audio); Recognizer picks the engine for a call.
+	Streams    *stream.Registry
+	StreamURL  string
+	Recognizer func(a *store.CallAttempt, lang string) speech.StreamingRecognizer
 	// OnTurnLatency, when set, receives the time from a call event that
 	// made the dialogue act (speech, silence, end of a prompt) to the
 	// command that carries the act out: waihu's own share of a turn.

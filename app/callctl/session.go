@@ -2,6 +2,8 @@ package callctl
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/waihu/waihu/app/dialog"
+	"github.com/waihu/waihu/app/speech"
+	"github.com/waihu/waihu/app/speech/stream"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/esl"
 )
@@ -42,6 +46,8 @@ type session struct {
 	start time.Time
 	// evAt is when the event the dialogue is acting on arrived.
 	evAt time.Time
+	// audio is the callee's audio stream when streaming recognition runs.
+	audio *stream.Call
 }
 
 // event notes the arrival of an event the dialogue will act on.
@@ -149,7 +155,9 @@ func (ss *session) earlyMedia(ctx context.Context) bool {
 // simSpeech reads the simulator's side channel; only simulated calls
 // accept it.
 func (ss *session) simSpeech(ev *esl.Event) (simUtterance, bool) {
-	if !ss.lc.simulated || ev.Subclass() != SimSpeechSubclass {
+	// With a real audio stream the recognizer hears the callee; the side
+	// channel is ignored so the audio path is what the call depends on.
+	if !ss.lc.simulated || ss.audio != nil || ev.Subclass() != SimSpeechSubclass {
 		return simUtterance{}, false
 	}
 	u := simUtterance{text: strings.TrimSpace(ev.Get("Speech-Text"))}
@@ -193,6 +201,12 @@ func (ss *session) talk(ctx context.Context) {
 		return
 	}
 	ss.lang = script.Lang
+	ss.startAudio(ctx)
+	defer func() {
+		if ss.audio != nil {
+			e.o.Streams.Forget(ss.uuid)
+		}
+	}()
 	ss.call = dialog.NewCall(script, vars, dialog.WithContext(ctx))
 	queue := ss.call.Start()
 	for len(queue) > 0 && !ss.hungUp {
@@ -231,7 +245,7 @@ func (ss *session) perform(ctx context.Context, act dialog.Action) []dialog.Acti
 	case dialog.Say:
 		return ss.say(ctx, a)
 	case dialog.Listen:
-		return ss.listen(ctx, time.Duration(a.TimeoutMs)*time.Millisecond)
+		return ss.listen(ctx, time.Duration(a.TimeoutMs)*time.Millisecond, a.Expect)
 	case dialog.CollectDTMF:
 		return ss.collectDTMF(ctx, a)
 	case dialog.Transfer:
@@ -383,7 +397,7 @@ func (ss *session) hangup() []dialog.Action {
 }
 
 // listen waits for the callee's next utterance, key press or silence.
-func (ss *session) listen(ctx context.Context, timeout time.Duration) []dialog.Action {
+func (ss *session) listen(ctx context.Context, timeout time.Duration, expect []string) []dialog.Action {
 	if ss.call == nil {
 		return nil
 	}
@@ -397,10 +411,12 @@ func (ss *session) listen(ctx context.Context, timeout time.Duration) []dialog.A
 		ss.dtmf = ""
 		return ss.call.Handle(dialog.DTMF{Digits: d})
 	}
+	if ss.audio != nil {
+		return ss.listenStream(ctx, timeout, expect)
+	}
 	if !ss.lc.simulated {
-		// Streaming recognition over mod_audio_stream is wired per engine in
-		// app/speech; without a recognizer for this call the turn takes the
-		// script's no-match path instead of waiting in dead air.
+		// Without a recognizer for this call the turn takes the script's
+		// no-match path instead of waiting in dead air.
 		return ss.call.Handle(dialog.EngineError{Err: "no speech recognizer configured for this call"})
 	}
 	if timeout <= 0 {
@@ -507,4 +523,92 @@ func jsonString(v any) string {
 		return ""
 	}
 	return string(b)
+}
+
+// startAudio asks FreeSWITCH to stream the callee's audio to waihu
+// (uuid_audio_stream, mod_audio_stream) when streaming recognition is
+// configured; the stream is authenticated by a per-call token. A stream
+// that cannot start leaves the call on its other listen path.
+func (ss *session) startAudio(ctx context.Context) {
+	o := ss.e.o
+	if o.Streams == nil || o.StreamURL == "" || o.Recognizer == nil {
+		return
+	}
+	rec := o.Recognizer(&ss.lc.attempt, ss.lang)
+	if rec == nil {
+		return
+	}
+	tok := make([]byte, 16)
+	_, _ = rand.Read(tok)
+	token := hex.EncodeToString(tok)
+	call, err := o.Streams.Expect(ss.uuid, token, stream.Options{Recognizer: rec, Recognize: speech.RecognizeOptions{SampleRate: 8000, Language: language(ss.lang), CallUUID: ss.uuid}})
+	if err != nil {
+		ss.e.log.Warn("expect audio stream", "attempt", ss.uuid, "err", err)
+		return
+	}
+	cmd, err := esl.UUIDAudioStreamStart(ss.uuid, stream.URL(o.StreamURL, ss.uuid, token), "mono", 8000, `{"attempt":"`+ss.uuid+`"}`)
+	if err == nil {
+		_, err = ss.s.API(ctx, cmd)
+	}
+	if err != nil {
+		ss.e.log.Warn("start audio stream", "attempt", ss.uuid, "err", err)
+		o.Streams.Forget(ss.uuid)
+		return
+	}
+	ss.audio = call
+}
+
+// listenStream waits for the recognizer's final result on the audio
+// stream: an utterance, silence, or an engine failure (no-match path).
+func (ss *session) listenStream(ctx context.Context, timeout time.Duration, expect []string) []dialog.Action {
+	ss.audio.SetRecognize(nil, speech.RecognizeOptions{SampleRate: 8000, Language: language(ss.lang), Phrases: expect, CallUUID: ss.uuid})
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	type result struct {
+		ev  stream.Event
+		err error
+	}
+	done := make(chan result, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		ev, err := ss.audio.WaitFinal(wctx, ss.wall(timeout), nil)
+		done <- result{ev, err}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-done:
+			ss.event()
+			switch {
+			case errors.Is(r.err, stream.ErrNoAnswer):
+				return ss.call.Handle(dialog.Silence{})
+			case r.err != nil:
+				return ss.call.Handle(dialog.EngineError{Err: r.err.Error()})
+			case r.ev.Err != nil:
+				return ss.call.Handle(dialog.EngineError{Err: r.ev.Err.Error()})
+			}
+			return ss.call.Handle(dialog.Heard{Text: r.ev.Result.Text, Confidence: r.ev.Result.Confidence, Final: true})
+		case <-ss.s.HungUp():
+			return ss.hangup()
+		case ev, ok := <-ss.s.Events():
+			if !ok {
+				return ss.hangup()
+			}
+			if ev.Name() == esl.EvDTMF {
+				ss.event()
+				return ss.call.Handle(dialog.DTMF{Digits: ev.Get("DTMF-Digit")})
+			}
+		}
+	}
+}
+
+// language maps a script's language to a recognizer's.
+func language(lang string) string {
+	if strings.HasPrefix(lang, "en") {
+		return "en-US"
+	}
+	return "zh-CN"
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// (put into each originate's socket application); empty = the listen
 	// address, with 127.0.0.1 for an unspecified host.
 	ESLOutboundAdvertise string
+	// ReconcileAfter is how long a call nobody follows may stay open before
+	// reconciliation settles it with FreeSWITCH.
+	ReconcileAfter time.Duration
 	// FSURL is waihu's base URL as FreeSWITCH reaches it (prompt fetches).
 	FSURL string
 	// FSSecret is the shared secret FreeSWITCH presents on xml_curl, xml_cdr and
@@ -110,6 +113,14 @@ var Options = []Option{
 	}},
 	{"esl-outbound-listen", "WAIHU_ESL_OUTBOUND_LISTEN", ":8084", "address FreeSWITCH's socket application connects back to", str(func(c *Config) *string { return &c.ESLOutboundListen })},
 	{"esl-outbound-advertise", "WAIHU_ESL_OUTBOUND_ADVERTISE", "", "host:port FreeSWITCH dials for the socket application (default: the listen address)", str(func(c *Config) *string { return &c.ESLOutboundAdvertise })},
+	{"reconcile-after", "WAIHU_RECONCILE_AFTER", "2m", "how long a call that no process follows (after a crash) may stay open before it is reconciled with FreeSWITCH", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("must be a duration of at least 1s, like 2m")
+		}
+		c.ReconcileAfter = d
+		return nil
+	}},
 	{"fs-url", "WAIHU_FS_URL", "", "base URL FreeSWITCH uses to reach waihu for prompts (default: the public URL)", str(func(c *Config) *string { return &c.FSURL })},
 	{"fs-secret", "WAIHU_FS_SECRET", "", "shared secret FreeSWITCH uses on xml_curl, xml_cdr and prompt URLs (generated once and kept in the database when empty)", str(func(c *Config) *string { return &c.FSSecret })},
 	{"fs-allow", "WAIHU_FS_ALLOW", "", "comma-separated CIDRs allowed to call FreeSWITCH endpoints (default loopback and private networks)", func(c *Config, v string) error {

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/waihu/waihu/app/billing"
-	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
@@ -113,15 +111,11 @@ func TestAlipayNotifyOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := storetest.Logger()
-	accounts := tenant.New(db, log, tenant.Options{})
-	bill := billing.New(db, accounts, log, billing.Options{Providers: map[string]billing.Provider{
-		"alipay": &billing.Alipay{AppID: "2021000000000002", PrivateKey: merchant, AlipayKey: &alipayKey.PublicKey}}})
-	cfg := &config.Config{MaxBodyBytes: 64 << 10, SecureCookies: "auto", FSSecret: "fs-secret", PublicURL: "https://waihu.example"}
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Accounts: accounts, Billing: bill, Log: log, Version: "test", NoRateLimits: true})
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	e := &env{t: t, db: db, accounts: accounts, srv: srv, http: hs}
+	e := newEnvWith(t, db, func(d *httpapi.Deps) {
+		d.Billing = billing.New(db, d.Accounts, storetest.Logger(), billing.Options{Providers: map[string]billing.Provider{
+			"alipay": &billing.Alipay{AppID: "2021000000000002", PrivateKey: merchant, AlipayKey: &alipayKey.PublicKey}}})
+		d.Config.PublicURL = "https://waihu.example"
+	})
 	a := e.newTenant("Alpha", "AAAMARK")
 	status, body := a.cookie.do("POST", "/api/v1/billing/recharges", map[string]any{"amount_fen": 10000, "method": "alipay"})
 	if status != 201 || !strings.HasPrefix(body["pay_url"].(string), "https://openapi.alipay.com/gateway.do?") ||

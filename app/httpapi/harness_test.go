@@ -36,6 +36,13 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
+	return newEnvWith(t, db, nil)
+}
+
+// newEnvWith is newEnv with a chance to change the services and config
+// before the server is built (a test's own billing provider, a public URL).
+func newEnvWith(t *testing.T, db *store.DB, adjust func(d *httpapi.Deps)) *env {
+	t.Helper()
 	log := storetest.Logger()
 	accounts := tenant.New(db, log, tenant.Options{})
 	crmSvc := crm.New(db, accounts, log, crm.Options{})
@@ -44,7 +51,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	calls := callctl.New(db, callctl.Options{Log: log})
 	bill := billing.New(db, accounts, log, billing.Options{})
 	camps := campaign.New(db, campaign.Options{DataDir: t.TempDir(), Log: log})
-	srv := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Campaigns:    camps,
 		CRM:          crmSvc,
 		Billing:      bill,
@@ -56,10 +63,14 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Log:          log,
 		Version:      "test",
 		NoRateLimits: true,
-	})
+	}
+	if adjust != nil {
+		adjust(&deps)
+	}
+	srv := httpapi.New(deps)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, db: db, accounts: accounts, campaigns: camps, srv: srv, http: hs}
+	return &env{t: t, db: db, accounts: deps.Accounts, campaigns: camps, srv: srv, http: hs}
 }
 
 // client is a browser-like API client: a cookie jar and the CSRF token.

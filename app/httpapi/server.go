@@ -53,6 +53,9 @@ type Deps struct {
 	CallControl *callctl.Service
 	// Prompts serves the TTS cache's files to FreeSWITCH (mod_http_cache).
 	Prompts http.Handler
+	// AudioStreams accepts mod_audio_stream's WebSockets at /fs/audio/<uuid>
+	// (each authenticated by its call's token; not part of the JSON API).
+	AudioStreams http.Handler
 	// Campaigns serves lists, DNC, campaigns, results and webhooks (nil: none).
 	Campaigns *campaign.Service
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
@@ -102,6 +105,9 @@ func New(d Deps) *Server {
 			e.GET(p, spa)
 			e.HEAD(p, spa)
 		}
+	}
+	if d.AudioStreams != nil {
+		e.GET("/fs/audio/:uuid", gin.WrapH(d.AudioStreams))
 	}
 	s.api = e.Group(apiBase, s.bodyLimit(d.Config.MaxBodyBytes))
 	s.registerAuth()

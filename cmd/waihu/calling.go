@@ -7,11 +7,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/demo"
+	"github.com/waihu/waihu/app/speech"
 	"github.com/waihu/waihu/app/speech/engines"
+	"github.com/waihu/waihu/app/speech/stream"
 	"github.com/waihu/waihu/app/speech/ttscache"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/esl/switchsim"
@@ -21,10 +24,11 @@ import (
 // cache, call control over the FreeSWITCH nodes, and in demo mode the
 // in-process switch simulator the demo node points at.
 type calling struct {
-	speech *engines.Setup
-	tts    *ttscache.Cache
-	engine *callctl.Engine
-	sim    *switchsim.Sim
+	speech  *engines.Setup
+	streams *stream.Registry
+	tts     *ttscache.Cache
+	engine  *callctl.Engine
+	sim     *switchsim.Sim
 }
 
 type callingDeps struct {
@@ -91,9 +95,28 @@ func startCalling(ctx context.Context, d callingDeps) (*calling, error) {
 			return nil, err
 		}
 	}
+	// Real calls stream the callee's audio to the tenant's recognizer
+	// (mod_audio_stream); simulated ones use the simulator's side channel.
+	c.streams = stream.NewRegistry(stream.Options{})
+	streamURL := "ws" + strings.TrimPrefix(strings.TrimRight(fsBase, "/"), "http") + "/fs/audio"
+	reg := c.speech.Registry
+	recognizer := func(a *store.CallAttempt, lang string) speech.StreamingRecognizer {
+		if a.Simulated {
+			return nil
+		}
+		res, err := reg.Resolve(speech.Scope{TenantID: a.TenantID})
+		if err != nil {
+			d.log.Warn("no recognizer for call", "attempt", a.UUID, "err", err)
+			return nil
+		}
+		return res.Stream
+	}
 	c.engine = callctl.NewEngine(d.calls, callctl.EngineOptions{
+		Streams: c.streams, StreamURL: streamURL, Recognizer: recognizer,
 		Log: d.log, Advertise: advertise, RecordDir: d.cfg.RecordingsDir,
 		Scripts: d.scripts, Vars: d.vars, Prompts: prompts, ReleaseNotDialed: d.release,
+		ReconcileAfter: d.cfg.ReconcileAfter, CDRGrace: min(d.cfg.ReconcileAfter/4, 30*time.Second),
+		NodeRefresh: min(d.cfg.ReconcileAfter/4, 10*time.Second),
 	})
 	if err := c.engine.Start(ctx, listen); err != nil {
 		c.Close()

@@ -28,6 +28,7 @@ import (
 	"github.com/waihu/waihu/app/httpapi"
 	"github.com/waihu/waihu/app/jobs"
 	"github.com/waihu/waihu/app/pii"
+	"github.com/waihu/waihu/app/speech/stream"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -128,7 +129,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	calls.OnCDR(bill.CDRReceived)
 
 	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
+	quarter := min(cfg.ReconcileAfter/4, 30*time.Second)
 	campaigns := campaign.New(db, campaign.Options{DataDir: cfg.Data, Log: log, IgnoreWindows: cfg.Demo,
+		StuckAfter: cfg.ReconcileAfter, ReconcileEvery: quarter, NotDialedRetry: quarter,
 		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
 	campaigns.RegisterJobs(runner)
 	crmSvc := crm.New(db, accounts, log, crm.Options{})
@@ -187,22 +190,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config:      cfg,
-		DB:          db,
-		Accounts:    accounts,
-		CallControl: calls,
-		Billing:     bill,
-		Campaigns:   campaigns,
-		Prompts:     engine.tts.Handler(),
-		Scripts:     scripts,
-		Log:         log,
-		Registry:    reg,
-		Version:     version,
-		SPA:         spaHandler(),
-		Public:      public,
-		CRM:         crmSvc,
-		Switch:      switchOps{engine.engine},
-		ReadyChecks: map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
+		Config:       cfg,
+		DB:           db,
+		Accounts:     accounts,
+		CallControl:  calls,
+		Billing:      bill,
+		Campaigns:    campaigns,
+		Prompts:      engine.tts.Handler(),
+		AudioStreams: stream.NewServer(engine.streams),
+		Scripts:      scripts,
+		Log:          log,
+		Registry:     reg,
+		Version:      version,
+		SPA:          spaHandler(),
+		Public:       public,
+		CRM:          crmSvc,
+		Switch:       switchOps{engine.engine},
+		ReadyChecks:  map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
