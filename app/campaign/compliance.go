@@ -170,33 +170,51 @@ func (r *Rules) retryFor(outcome string) (RetryRule, bool) {
 	return RetryRule{}, false
 }
 
-// capExceeded counts a number's dialed attempts across the whole platform
-// today (the callee's day) and in the last 7 days.
-func (s *Service) capExceeded(ctx context.Context, phone, tz string, now time.Time) (bool, time.Time, error) {
+// recentCalls returns, per number, when it was dialed in the last 7 days
+// by anyone on the platform (one query for a pass's candidates).
+func (s *Service) recentCalls(ctx context.Context, phones []string, now time.Time) (map[string][]time.Time, error) {
+	out := map[string][]time.Time{}
+	if len(phones) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.With(store.AsPlatform(ctx)).Model(&store.CallAttempt{}).Select("phone, queued_at").
+		Where("phone IN ? AND queued_at >= ? AND not_dialed = ?", phones, now.Add(-7*24*time.Hour), false).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("per-number cap: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		var t time.Time
+		if err := rows.Scan(&p, &t); err != nil {
+			return nil, fmt.Errorf("per-number cap: %w", err)
+		}
+		out[p] = append(out[p], t)
+	}
+	return out, rows.Err()
+}
+
+// capFrom applies the platform-wide per-number cap (DailyCap in the
+// callee's day, WeeklyCap in 7 days) to a number's recent calls, and says
+// when it may be called again.
+func (s *Service) capFrom(calls []time.Time, tz string, now time.Time) (bool, time.Time) {
 	loc := zone(tz)
 	lt := now.In(loc)
 	dayStart := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc).UTC()
-	weekStart := now.Add(-7 * 24 * time.Hour)
-	var rows []time.Time
-	err := s.db.With(store.AsPlatform(ctx)).Model(&store.CallAttempt{}).
-		Where("phone = ? AND queued_at >= ? AND not_dialed = ?", phone, weekStart, false).
-		Order("queued_at").Pluck("queued_at", &rows).Error
-	if err != nil {
-		return false, time.Time{}, fmt.Errorf("per-number cap: %w", err)
-	}
+	slices.SortFunc(calls, func(a, b time.Time) int { return a.Compare(b) })
 	today := 0
-	for _, t := range rows {
+	for _, t := range calls {
 		if !t.Before(dayStart) {
 			today++
 		}
 	}
-	if len(rows) >= s.opt.WeeklyCap {
-		return true, rows[len(rows)-s.opt.WeeklyCap].Add(7*24*time.Hour + time.Minute), nil
+	if len(calls) >= s.opt.WeeklyCap {
+		return true, calls[len(calls)-s.opt.WeeklyCap].Add(7*24*time.Hour + time.Minute)
 	}
 	if today >= s.opt.DailyCap {
-		return true, dayStart.Add(24 * time.Hour), nil
+		return true, dayStart.Add(24 * time.Hour)
 	}
-	return false, time.Time{}, nil
+	return false, time.Time{}
 }
 
 // ComplianceRule names one preview line.

@@ -52,7 +52,7 @@ func (t *ticker) lock(ctx context.Context) (func(), bool) {
 		return t.mu.Unlock, true
 	}
 	token := uuid.NewString()
-	ok, err := r.SetNX(ctx, tickLockKey, token, 10*t.s.opt.TickEvery+5*time.Second).Result()
+	ok, err := r.SetNX(ctx, tickLockKey, token, 5*t.s.opt.TickEvery+2*time.Second).Result()
 	if err != nil || !ok {
 		t.mu.Unlock()
 		return nil, false
@@ -284,9 +284,14 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 	if err != nil {
 		return 0, err
 	}
+	calls, err := s.recentCalls(ctx, phones, now)
+	if err != nil {
+		return 0, err
+	}
 	created := 0
+	var picks []pick
 	for i := range due {
-		if created >= free {
+		if len(picks) >= free {
 			break
 		}
 		d := &due[i]
@@ -304,11 +309,7 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 				continue
 			}
 		}
-		capped, next, err := s.capExceeded(ctx, d.Phone, d.TZ, now)
-		if err != nil {
-			return created, err
-		}
-		if capped {
+		if capped, next := s.capFrom(calls[d.Phone], d.TZ, now); capped {
 			_ = s.db.With(tctx).Model(&store.CampaignContact{}).Where("id = ?", d.ID).Update("next_at", next)
 			continue
 		}
@@ -320,27 +321,7 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 			Phone: d.Phone, CallerID: s.tick.pickCallerID(callerIDs, trunkID, d.AreaCode), TrunkID: trunkID,
 			ScriptVersionID: c.ScriptVersionID, State: store.AttemptQueued, QueuedAt: now}
 		a.TenantID = c.TenantID
-		err = s.db.Tx(tctx, func(tx *gorm.DB) error {
-			res := tx.Model(&store.CampaignContact{}).Where("id = ? AND state = ? AND attempt_seq = ?", d.ID, store.CCPending, d.AttemptSeq).
-				Updates(map[string]any{"state": store.CCActive, "attempt_seq": a.AttemptNo})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return errRaced
-			}
-			if err := tx.Create(a).Error; err != nil {
-				return store.Translate(err)
-			}
-			return jobs.Enqueue(tctx, tx, JobDial, a.UUID, dialPayload{UUID: a.UUID, TenantID: a.TenantID}, time.Time{})
-		})
-		switch {
-		case errors.Is(err, errRaced), errors.Is(err, store.ErrConflict):
-			continue // another pass took this contact
-		case err != nil:
-			return created, fmt.Errorf("create attempt: %w", err)
-		}
-		created++
+		picks = append(picks, pick{a: a, ccID: d.ID, seq: d.AttemptSeq})
 		lim.campaignBusy[c.ID]++
 		lim.tenantFree[c.TenantID]--
 		if lim.nodeFree >= 0 {
@@ -351,10 +332,40 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 			lim.trunkCPS[trunkID]--
 		}
 	}
+	// One transaction per pass and campaign: each contact still moves only
+	// from the state this pass read (another pass that took it wins), and
+	// every attempt commits with its dial job.
+	err = s.db.Tx(tctx, func(tx *gorm.DB) error {
+		for _, p := range picks {
+			res := tx.Model(&store.CampaignContact{}).Where("id = ? AND state = ? AND attempt_seq = ?", p.ccID, store.CCPending, p.seq).
+				Updates(map[string]any{"state": store.CCActive, "attempt_seq": p.a.AttemptNo})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue // another pass took this contact
+			}
+			if err := tx.Create(p.a).Error; err != nil {
+				return fmt.Errorf("create attempt: %w", store.Translate(err))
+			}
+			if err := jobs.Enqueue(tctx, tx, JobDial, p.a.UUID, dialPayload{UUID: p.a.UUID, TenantID: p.a.TenantID}, time.Time{}); err != nil {
+				return err
+			}
+			created++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
 	return created, nil
 }
 
-var errRaced = errors.New("contact taken by another pass")
+type pick struct {
+	a    *store.CallAttempt
+	ccID uint64
+	seq  int
+}
 
 // maybeComplete ends a running campaign with nothing pending or in flight.
 func (s *Service) maybeComplete(ctx context.Context, c *store.Campaign) error {
@@ -669,6 +680,9 @@ func (s *Service) AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.Cal
 	if err := tx.Model(&store.Campaign{}).Where("id = ?", c.ID).Updates(map[string]any{
 		"finished": gorm.Expr("finished + 1"), "answered": gorm.Expr("answered + ?", answered),
 		"talk_sec_sum": gorm.Expr("talk_sec_sum + ?", a.TalkSec), "dialed": gorm.Expr("dialed + 1")}).Error; err != nil {
+		return err
+	}
+	if err := countFinished(tx, a, a.QueuedAt); err != nil {
 		return err
 	}
 	s.hub.publish(c.TenantID, c.ID)

@@ -115,9 +115,11 @@ func (d *recordingDialer) maxDials() (string, int, int) {
 // readyList makes a ready list of n mobiles.
 // scriptVersion stores a published script version for the context's
 // tenant (the dialogue's table; campaigns pin a version that exists).
+var scriptVersions atomic.Int32
+
 func scriptVersion(t testing.TB, s *Service, ctx context.Context) uint64 {
 	t.Helper()
-	v := &store.ScriptVersion{ScriptID: 1, Version: 1, Body: "{}", Checksum: "test"}
+	v := &store.ScriptVersion{ScriptID: 1, Version: int(scriptVersions.Add(1)), Body: "{}", Checksum: "test"}
 	if err := s.db.With(ctx).Create(v).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -193,6 +193,24 @@ func TestImportBadFiles(t *testing.T) {
 				t.Fatalf("half-imported: %d contacts, list %s", n, l.State)
 			}
 		})
+		t.Run("a second encoding later in the file fails it by row and column", func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("phone,name\n")
+			for i := 0; b.Len() < sniffLen+100; i++ {
+				fmt.Fprintf(&b, "1380013%04d,name\n", i%10000)
+			}
+			data := append([]byte(b.String()), append([]byte("13900139000,"), gbk(t, "张三\n")...)...)
+			s2 := newService(t, db, Options{BatchSize: 500})
+			_, imp := importFile(t, s2, ctx, "mixed.csv", data)
+			if imp.State != store.ImportFailed || !strings.Contains(imp.Error, "column 2: the text is not valid UTF-8") {
+				t.Fatalf("import %+v", imp)
+			}
+			var n int64
+			db.With(ctx).Model(&store.Contact{}).Where("list_id = ?", imp.ListID).Count(&n)
+			if n != 0 {
+				t.Fatalf("%d contacts of a failed file stayed", n)
+			}
+		})
 		t.Run("formula cells are rejected by row and column", func(t *testing.T) {
 			_, imp := importFile(t, s, ctx, "f.csv", []byte("phone,name\n13800138000,=HYPERLINK(\"http://x\")\n13900139000,ok\n"))
 			if imp.Imported != 1 || imp.Invalid != 1 {
@@ -298,6 +316,13 @@ func TestDNCAtImport(t *testing.T) {
 		res, err := s.ImportDNC(ctx, false, bytes.NewReader(gbk(t, "号码\n13600136000\n坏\n13800138000\n")))
 		if err != nil || res.Added != 1 || res.Existing != 1 || len(res.Rejected) != 1 {
 			t.Fatalf("import dnc %+v %v", res, err)
+		}
+		// Call control reads the script variables of an attempt's contact.
+		var ct store.Contact
+		db.With(other).Where("list_id = ?", imp.ListID).First(&ct)
+		vars, err := s.ContactVars(context.Background(), &store.CallAttempt{TenantOwned: store.TenantOwned{TenantID: ct.TenantID}, ContactID: ct.ID})
+		if err != nil || vars["phone"] != ct.Phone {
+			t.Fatalf("contact vars %v %v", vars, err)
 		}
 		var out bytes.Buffer
 		if err := s.ExportDNC(ctx, false, &out); err != nil || strings.Count(out.String(), "\n") != 3 {

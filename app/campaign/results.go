@@ -11,8 +11,10 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/waihu/waihu/app/apperr"
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/store"
 )
 
@@ -26,51 +28,112 @@ type ResultFilter struct {
 	Handled    *bool
 }
 
-func (s *Service) resultQuery(ctx context.Context, f ResultFilter) (*gorm.DB, error) {
-	q := s.db.With(ctx).Model(&store.CallAttempt{}).Where("call_attempts.state = ? AND call_attempts.not_dialed = ?", store.AttemptFinished, false)
-	if f.CampaignID != 0 {
-		q = q.Where("call_attempts.campaign_id = ?", f.CampaignID)
+// resultConds turns a filter into SQL conditions on call_attempts.
+func resultConds(f ResultFilter) ([]string, []any, error) {
+	conds := []string{"not_dialed = ?"}
+	args := []any{false}
+	add := func(c string, a ...any) {
+		conds = append(conds, c)
+		args = append(args, a...)
 	}
+	if f.CampaignID != 0 {
+		add("campaign_id = ?", f.CampaignID)
+	}
+	// Only finished attempts have an outcome, so an outcome filter stands for
+	// the state filter and lets the (tenant, campaign, outcome) index serve
+	// the page in id order.
 	if f.Outcome != "" {
-		q = q.Where("call_attempts.outcome = ?", f.Outcome)
+		add("outcome = ?", f.Outcome)
+	} else {
+		add("state = ?", store.AttemptFinished)
 	}
 	if f.Grade != "" {
 		if len(f.Grade) != 1 {
-			return nil, apperr.Invalid("grade", "is one letter A to F")
+			return nil, nil, apperr.Invalid("grade", "is one letter A to F")
 		}
-		q = q.Where("call_attempts.grade = ?", f.Grade)
+		add("grade = ?", f.Grade)
 	}
 	if f.Phone != "" {
 		d := strings.TrimPrefix(cleanDigits(f.Phone), "+")
 		if d == "x" || d == "" {
-			return nil, apperr.Invalid("phone", "give digits of the number")
+			return nil, nil, apperr.Invalid("phone", "give digits of the number")
 		}
-		q = q.Where("call_attempts.phone LIKE ?", "%"+d+"%")
+		add("phone LIKE ?", "%"+d+"%")
 	}
 	if f.From != nil {
-		q = q.Where("call_attempts.queued_at >= ?", f.From.UTC())
+		add("queued_at >= ?", f.From.UTC())
 	}
 	if f.To != nil {
-		q = q.Where("call_attempts.queued_at < ?", f.To.UTC())
+		add("queued_at < ?", f.To.UTC())
 	}
 	if f.Handled != nil {
-		q = q.Where("EXISTS (SELECT 1 FROM campaign_contacts cc WHERE cc.campaign_id = call_attempts.campaign_id AND cc.contact_id = call_attempts.contact_id AND cc.handled = ?)", *f.Handled)
+		add("EXISTS (SELECT 1 FROM campaign_contacts cc WHERE cc.campaign_id = call_attempts.campaign_id AND cc.contact_id = call_attempts.contact_id AND cc.handled = ?)", *f.Handled)
 	}
-	return q, nil
+	return conds, args, nil
+}
+
+func (s *Service) resultQuery(ctx context.Context, f ResultFilter) (*gorm.DB, error) {
+	conds, args, err := resultConds(f)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.With(ctx).Model(&store.CallAttempt{}).Where(strings.Join(conds, " AND "), args...), nil
 }
 
 // Results pages through call records, newest first.
 func (s *Service) Results(ctx context.Context, f ResultFilter, p store.Page) ([]store.CallAttempt, uint64, error) {
-	q, err := s.resultQuery(ctx, f)
-	if err != nil {
-		return nil, 0, err
-	}
+	p = p.Normalize()
 	var rows []store.CallAttempt
-	if err := p.Apply(q, "call_attempts.id").Find(&rows).Error; err != nil {
-		return nil, 0, err
+	tid, scoped := store.TenantFrom(ctx)
+	if s.db.Dialect == store.MySQL && scoped && f.CampaignID != 0 {
+		// MariaDB prefers intersecting single-column indexes and sorting;
+		// naming the composite index reads the page in id order.
+		conds, args, err := resultConds(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		idx := "idx_attempt_tenant_campaign_state"
+		if f.Outcome != "" {
+			idx = "idx_attempt_tenant_campaign_outcome"
+		}
+		conds = append(conds, "tenant_id = ?")
+		args = append(args, tid)
+		if p.BeforeID > 0 {
+			conds = append(conds, "id < ?")
+			args = append(args, p.BeforeID)
+		}
+		var ids []uint64
+		err = s.db.With(ctx).Raw("SELECT id FROM call_attempts FORCE INDEX ("+idx+") WHERE "+strings.Join(conds, " AND ")+
+			" ORDER BY id DESC LIMIT ?", append(args, p.Limit+1)...).Scan(&ids).Error
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(ids) > 0 {
+			if err := s.db.With(ctx).Where("id IN ?", ids).Order("id DESC").Find(&rows).Error; err != nil {
+				return nil, 0, err
+			}
+		}
+	} else {
+		q, err := s.resultQuery(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := p.Apply(q, "call_attempts.id").Find(&rows).Error; err != nil {
+			return nil, 0, err
+		}
 	}
 	rows, next := store.Trim(p, rows, func(a store.CallAttempt) uint64 { return a.ID })
 	return rows, next, nil
+}
+
+// InFlight lists a campaign's attempts not finished yet (the live view).
+func (s *Service) InFlight(ctx context.Context, campaignID uint64, limit int) ([]store.CallAttempt, error) {
+	if _, err := s.GetCampaign(ctx, campaignID); err != nil {
+		return nil, err
+	}
+	var rows []store.CallAttempt
+	err := s.db.With(ctx).Where("campaign_id = ? AND state IN ?", campaignID, inFlightStates).Order("id DESC").Limit(max(1, min(limit, 200))).Find(&rows).Error
+	return rows, err
 }
 
 // GetResult returns one call record.
@@ -138,63 +201,111 @@ func (s *Service) CampaignStats(ctx context.Context, id uint64) (*Stats, error) 
 			st.Skipped = r.N
 		}
 	}
-	var outs []kv
-	if err := db.Model(&store.CallAttempt{}).Select("outcome AS k, COUNT(*) AS n").
-		Where("campaign_id = ? AND state = ? AND not_dialed = ?", c.ID, store.AttemptFinished, false).Group("outcome").Scan(&outs).Error; err != nil {
+	var counts []store.CampaignStat
+	if err := db.Where("campaign_id = ?", c.ID).Find(&counts).Error; err != nil {
 		return nil, err
 	}
-	for _, r := range outs {
-		st.Outcomes[r.K] = r.N
-		st.Calls += r.N
+	since := s.now().Add(-48 * time.Hour).Truncate(time.Hour).Format(hourKey)
+	hours := map[string]*HourStat{}
+	var order []string
+	hour := func(k string) *HourStat {
+		if hours[k] == nil {
+			hours[k] = &HourStat{Hour: k + ":00:00Z"}
+			order = append(order, k)
+		}
+		return hours[k]
 	}
-	st.Answered = st.Outcomes["answered"]
+	for _, r := range counts {
+		switch r.Kind {
+		case statOutcome:
+			st.Outcomes[r.Key] = r.N
+			st.Calls += r.N
+		case statGrade:
+			st.Grades[r.Key] = r.N
+		case statHour:
+			if r.Key >= since {
+				hour(r.Key).Calls = r.N
+			}
+		case statAnsweredHour:
+			if r.Key >= since {
+				hour(r.Key).Answered = r.N
+			}
+		}
+	}
+	st.Answered = st.Outcomes[callctl.OutcomeAnswered]
 	if st.Calls > 0 {
 		st.ConnectRate = float64(st.Answered) / float64(st.Calls)
 	}
 	if c.Answered > 0 {
 		st.AvgTalkSec = float64(c.TalkSecSum) / float64(c.Answered)
 	}
-	var grades []kv
-	if err := db.Model(&store.CallAttempt{}).Select("grade AS k, COUNT(*) AS n").
-		Where("campaign_id = ? AND state = ? AND grade <> ''", c.ID, store.AttemptFinished).Group("grade").Scan(&grades).Error; err != nil {
-		return nil, err
-	}
-	for _, r := range grades {
-		st.Grades[r.K] = r.N
-	}
-	// By hour over the last 48 hours, bucketed in Go to stay portable.
-	since := s.now().Add(-48 * time.Hour)
-	rows, err := db.Model(&store.CallAttempt{}).Select("queued_at, outcome").
-		Where("campaign_id = ? AND queued_at >= ? AND state = ? AND not_dialed = ?", c.ID, since, store.AttemptFinished, false).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	hours := map[string]*HourStat{}
-	var order []string
-	for rows.Next() {
-		var t time.Time
-		var o string
-		if err := rows.Scan(&t, &o); err != nil {
-			return nil, err
-		}
-		h := t.UTC().Truncate(time.Hour).Format(time.RFC3339)
-		hs := hours[h]
-		if hs == nil {
-			hs = &HourStat{Hour: h}
-			hours[h] = hs
-			order = append(order, h)
-		}
-		hs.Calls++
-		if o == "answered" {
-			hs.Answered++
-		}
-	}
 	sortedStrings(order)
-	for _, h := range order {
-		st.ByHour = append(st.ByHour, *hours[h])
+	for _, k := range order {
+		st.ByHour = append(st.ByHour, *hours[k])
 	}
-	return st, rows.Err()
+	return st, nil
+}
+
+// Kinds of CampaignStat rows.
+const (
+	statOutcome      = "outcome"
+	statGrade        = "grade"
+	statHour         = "hour"
+	statAnsweredHour = "answ_hr"
+	hourKey          = "2006-01-02T15"
+)
+
+// countFinished adds a finished, dialed attempt to its campaign's counts.
+func countFinished(tx *gorm.DB, a *store.CallAttempt, at time.Time) error {
+	keys := [][2]string{{statOutcome, a.Outcome}, {statHour, at.UTC().Format(hourKey)}}
+	if a.Grade != "" {
+		keys = append(keys, [2]string{statGrade, a.Grade})
+	}
+	if a.Outcome == callctl.OutcomeAnswered {
+		keys = append(keys, [2]string{statAnsweredHour, at.UTC().Format(hourKey)})
+	}
+	for _, k := range keys {
+		row := &store.CampaignStat{CampaignID: a.CampaignID, Kind: k[0], Key: truncate(k[1], 32), N: 1}
+		row.TenantID = a.TenantID
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "campaign_id"}, {Name: "kind"}, {Name: "key"}},
+			DoUpdates: clause.Assignments(map[string]any{"n": gorm.Expr("n + 1")}),
+		}).Create(row).Error
+		if err != nil {
+			return fmt.Errorf("count finished call: %w", err)
+		}
+	}
+	return nil
+}
+
+// RebuildStats recomputes a campaign's counts from its call records (after
+// records were written outside AttemptFinished, or to repair them).
+func (s *Service) RebuildStats(ctx context.Context, campaignID uint64) error {
+	c, err := s.GetCampaign(ctx, campaignID)
+	if err != nil {
+		return err
+	}
+	hourExpr := "strftime('%Y-%m-%dT%H', queued_at)"
+	if s.db.Dialect == store.MySQL {
+		hourExpr = "DATE_FORMAT(queued_at, '%Y-%m-%dT%H')"
+	}
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("campaign_id = ?", c.ID).Delete(&store.CampaignStat{}).Error; err != nil {
+			return err
+		}
+		base := "FROM call_attempts WHERE campaign_id = ? AND tenant_id = ? AND state = 'finished' AND not_dialed = ?"
+		for _, q := range []struct{ kind, expr, extra string }{
+			{statOutcome, "outcome", ""}, {statGrade, "grade", " AND grade <> ''"}, {statHour, hourExpr, ""},
+			{statAnsweredHour, hourExpr, " AND outcome = 'answered'"},
+		} {
+			err := tx.Exec("INSERT INTO campaign_stats (tenant_id, campaign_id, kind, `key`, n) SELECT ?, ?, ?, "+q.expr+", COUNT(*) "+
+				base+q.extra+" GROUP BY "+q.expr, c.TenantID, c.ID, q.kind, c.ID, c.TenantID, false).Error
+			if err != nil {
+				return fmt.Errorf("rebuild %s counts: %w", q.kind, err)
+			}
+		}
+		return nil
+	})
 }
 
 // FollowUp changes a lead's follow-up fields.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -308,6 +310,8 @@ func (s *Server) registerCampaign() {
 		Auth: AuthTenant, MinRole: mgr, Resource: "campaign", Request: addContactsRequest{}, Response: campaign.AddResult{}, Handler: s.appendContacts})
 	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/stats", Tag: "campaigns", Summary: "Campaign statistics", Auth: AuthTenant,
 		Resource: "campaign", Response: campaign.Stats{}, Handler: s.campaignStats})
+	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/calls", Tag: "campaigns", Summary: "Calls in flight (newest 200)",
+		Auth: AuthTenant, Resource: "campaign", Response: listOf[resultJSON]{}, Handler: s.inFlightCalls})
 	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id/events", Tag: "campaigns",
 		Summary: "Live statistics as Server-Sent Events (event: stats)", Auth: AuthTenant, Resource: "campaign", Handler: s.campaignEvents})
 	// Results.
@@ -320,6 +324,8 @@ func (s *Server) registerCampaign() {
 		Auth: AuthTenant, MinRole: mgr, Query: append(resultQuery[:7:7], QueryParam{"format", "string", "csv or xlsx"}), Handler: s.exportResults})
 	s.add(Route{Method: http.MethodGet, Path: "/results/:id", Tag: "results", Summary: "One call record with its timeline", Auth: AuthTenant,
 		Resource: "call", Response: resultJSON{}, Handler: s.getResult})
+	s.add(Route{Method: http.MethodGet, Path: "/results/:id/recording", Tag: "results", Summary: "The call's recording (audio; Range requests work)",
+		Auth: AuthTenant, Resource: "call", Handler: s.resultRecording})
 	s.add(Route{Method: http.MethodPatch, Path: "/results/:id/follow-up", Tag: "results", Summary: "Mark handled, assign, add notes",
 		Auth: AuthTenant, MinRole: store.RoleAgent, Resource: "call", Request: campaign.FollowUp{}, Handler: s.followUp})
 	// Webhooks.
@@ -777,6 +783,20 @@ func (s *Server) campaignStats(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
+func (s *Server) inFlightCalls(c *gin.Context) {
+	cp, ok := s.campaignFromPath(c)
+	if !ok {
+		return
+	}
+	rows, err := s.camp().InFlight(c.Request.Context(), cp.ID, 200)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	mask := maskFor(c)
+	c.JSON(http.StatusOK, list(rows, 0, func(a *store.CallAttempt) resultJSON { return toResult(a, mask, false) }))
+}
+
 // campaignEvents streams the campaign's statistics whenever it changes in
 // this process, and every two seconds for changes made by other processes.
 func (s *Server) campaignEvents(c *gin.Context) {
@@ -882,6 +902,40 @@ func (s *Server) getResult(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toResult(a, maskFor(c), true))
+}
+
+// resultRecording serves a recording from the recordings directory only: a
+// record path pointing anywhere else is treated as missing.
+func (s *Server) resultRecording(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	a, err := s.camp().GetResult(c.Request.Context(), id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	root := s.deps.Config.RecordingsDir
+	if a.RecordPath == "" || root == "" {
+		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
+		return
+	}
+	p := a.RecordPath
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	rel, err := filepath.Rel(root, filepath.Clean(p))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
+		return
+	}
+	if _, err := os.Stat(p); err != nil {
+		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
+		return
+	}
+	c.File(p)
 }
 
 func (s *Server) followUp(c *gin.Context) {

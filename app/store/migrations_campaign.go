@@ -44,4 +44,40 @@ func init() {
 			return nil
 		},
 	})
+	register(&gormigrate.Migration{
+		ID: "0403_campaign_stats",
+		Migrate: func(tx *gorm.DB) error {
+			return createTables(tx, &CampaignStat{})
+		},
+	})
+	register(&gormigrate.Migration{
+		ID: "0404_call_attempts_tenant_indexes",
+		Migrate: func(tx *gorm.DB) error {
+			// The tenant scope adds tenant_id to every query: results pages
+			// need it leading their composite indexes.
+			for _, ix := range [][2]string{
+				{"idx_attempt_tenant_campaign_outcome", "tenant_id, campaign_id, outcome"},
+				{"idx_attempt_tenant_campaign_state", "tenant_id, campaign_id, state"},
+			} {
+				if tx.Migrator().HasIndex(&CallAttempt{}, ix[0]) {
+					continue
+				}
+				if err := tx.Exec("CREATE INDEX " + ix[0] + " ON call_attempts (" + ix[1] + ")").Error; err != nil {
+					return fmt.Errorf("create %s: %w", ix[0], err)
+				}
+			}
+			return nil
+		},
+	})
+	register(&gormigrate.Migration{
+		ID: "0405_call_attempts_state_index",
+		Migrate: func(tx *gorm.DB) error {
+			// The scheduler counts calls in flight on every pass: an index led
+			// by state reads only those, however many finished records exist.
+			if tx.Migrator().HasIndex(&CallAttempt{}, "idx_attempt_state_trunk") {
+				return nil
+			}
+			return tx.Exec("CREATE INDEX idx_attempt_state_trunk ON call_attempts (state, campaign_id, trunk_id)").Error
+		},
+	})
 }

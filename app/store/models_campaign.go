@@ -208,3 +208,15 @@ type WebhookDelivery struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
+
+// CampaignStat is one running count of a campaign's finished calls by
+// outcome, grade or hour (Kind), kept by AttemptFinished so statistics read
+// a few rows instead of grouping millions of call records.
+type CampaignStat struct {
+	ID uint64 `gorm:"primaryKey"`
+	TenantOwned
+	CampaignID uint64 `gorm:"not null;uniqueIndex:idx_campaign_stat_key,priority:1"`
+	Kind       string `gorm:"size:8;not null;uniqueIndex:idx_campaign_stat_key,priority:2"`  // outcome, grade, hour, answ_hr
+	Key        string `gorm:"size:32;not null;uniqueIndex:idx_campaign_stat_key,priority:3"` // the outcome, grade or UTC hour
+	N          int64  `gorm:"not null;default:0"`
+}

@@ -22,15 +22,17 @@ import (
 // streamed contact-list import of a generated CSV.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: waihu bench import [--db sqlite|mysql://…] [--rows 1000000] | waihu bench calls [--calls 2000] [--cps 200] [--hold 15s]")
+		return fmt.Errorf("usage: waihu bench import|dispatch|calls [options] (--help for each)")
 	}
 	switch args[0] {
 	case "import":
 		return benchImport(ctx, args[1:], stdout, stderr)
+	case "dispatch":
+		return benchDispatch(ctx, args[1:], stdout, stderr)
 	case "calls":
 		return benchCalls(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown bench %q (have: import, calls)", args[0])
+	return fmt.Errorf("unknown bench %q (have: import, dispatch, calls)", args[0])
 }
 
 func benchImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -224,6 +224,18 @@ export function compliancePreview(listId: number, rules: Rules): Promise<Complia
   return http.post('/api/v1/compliance/preview', { list_id: listId, rules });
 }
 
+export interface InFlightCall {
+  id: number;
+  phone: string;
+  attempt_no: number;
+  queued_at: string;
+  caller_id: string;
+}
+
+export function inFlightCalls(id: number) {
+  return fetchPage<InFlightCall & { state?: string }>(`/api/v1/campaigns/${id}/calls`);
+}
+
 export const campaignEventsURL = (id: number) => `/api/v1/campaigns/${id}/events`;
 
 export function listResults(params?: PageParams, signal?: AbortSignal) {

@@ -10,6 +10,7 @@ import { RequireSession } from '../shared/session';
 import { roleLabel } from '../shared/roles';
 import { BillingPage } from './billing/BillingPage';
 import { CampaignLivePage, CampaignsPage } from './campaigns/CampaignsPage';
+import { WebhooksPage } from './campaigns/WebhooksPage';
 import { DashboardPage } from './DashboardPage';
 import { DncPage } from './dnc/DncPage';
 import { ListsPage } from './lists/ListsPage';
@@ -89,6 +90,7 @@ export default function ConsoleApp() {
           <Route path="settings" element={<Navigate to="/console/settings/users" replace />} />
           <Route path="settings/users" element={<UsersPage />} />
           <Route path="settings/api-keys" element={<ApiKeysPage />} />
+          <Route path="settings/webhooks" element={<WebhooksPage />} />
           <Route
             path="settings/branding"
             element={<EmptyPage title="nav.console.branding" description="empty.console.branding" />}

@@ -1,4 +1,5 @@
 import {
+  ApiOutlined,
   CustomerServiceOutlined,
   DashboardOutlined,
   FileTextOutlined,
@@ -31,6 +32,7 @@ export const CONSOLE_NAV: NavItem[] = [
     children: [
       { path: '/console/settings/users', label: 'nav.console.users', icon: <TeamOutlined /> },
       { path: '/console/settings/api-keys', label: 'nav.console.apikeys', icon: <KeyOutlined /> },
+      { path: '/console/settings/webhooks', label: 'campaign.nav.webhooks', icon: <ApiOutlined /> },
       { path: '/console/settings/branding', label: 'nav.console.branding', icon: <SkinOutlined /> },
     ],
   },

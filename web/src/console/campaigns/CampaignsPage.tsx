@@ -276,6 +276,7 @@ export function CampaignLivePage() {
   const id = Number(useParams().id);
   const [c, setC] = useState<Campaign | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
+  const [calls, setCalls] = useState<api.InFlightCall[]>([]);
   const [error, setError] = useState<unknown>(null);
   usePageTitle(c?.name ?? t('nav.console.campaigns'), 'waihu');
   const reload = () => api.getCampaign(id).then(setC, setError);
@@ -285,6 +286,7 @@ export function CampaignLivePage() {
     es.addEventListener('stats', (ev) => {
       const s = JSON.parse((ev as MessageEvent<string>).data) as Stats;
       setStats(s);
+      api.inFlightCalls(id).then((p) => setCalls(p.items), () => undefined);
       setC((prev) => (prev && prev.state !== s.state ? { ...prev, state: s.state as Campaign['state'], pause_reason: s.pause_reason } : prev));
     });
     return () => es.close();
@@ -325,6 +327,19 @@ export function CampaignLivePage() {
             ))}
           </Descriptions>
         ) : null}
+        <Table
+          size="small"
+          style={{ marginTop: 24 }}
+          rowKey="id"
+          pagination={false}
+          dataSource={calls}
+          data-testid="live-calls"
+          columns={[
+            { title: t('campaign.result.phone'), dataIndex: 'phone', key: 'phone' },
+            { title: t('campaign.live.attempt'), dataIndex: 'attempt_no', key: 'n' },
+            { title: t('campaign.live.caller_id'), dataIndex: 'caller_id', key: 'cid' },
+          ]}
+        />
         <p>
           <Link to={`/console/results?campaign_id=${c.id}`}>{t('nav.console.results')}</Link>
         </p>

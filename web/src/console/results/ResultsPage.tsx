@@ -113,7 +113,7 @@ function CallDetail({ r }: { r: CallResult }) {
         </Descriptions.Item>
       </Descriptions>
       {r.recording ? (
-        <audio controls src={`/api/v1/calls/${encodeURIComponent(r.uuid)}/recording`} style={{ width: '100%', marginTop: 16 }} data-testid="call-audio" />
+        <audio controls src={`/api/v1/results/${r.id}/recording`} style={{ width: '100%', marginTop: 16 }} data-testid="call-audio" />
       ) : null}
       <Timeline
         style={{ marginTop: 24 }}
