@@ -22,7 +22,7 @@ run: deps ui build
 deps:
 	bash scripts/install-deps.sh run
 
-## ui: build the console and back office into app/web/dist (embedded by go build)
+## ui: build the console and back office into app/web/ui (embedded by go build)
 ui:
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
@@ -62,4 +62,4 @@ vet:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin app/web/dist/assets app/web/dist/index.html
+	rm -rf bin app/web/ui/assets app/web/ui/index.html

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 // The Go package app/web embeds this directory with go:embed. It keeps a committed
-// dist/.keep so the Go build works before the UI is built; emptyOutDir wipes it, so
+// ui/.keep so the Go build works before the UI is built; emptyOutDir wipes it, so
 // it is written back after every build.
-const outDir = fileURLToPath(new URL('../app/web/dist', import.meta.url));
+const outDir = fileURLToPath(new URL('../app/web/ui', import.meta.url));
 
 function keepFile(): Plugin {
   return {

@@ -1,7 +1,7 @@
 // Package web serves the tenant console and operator back office: the React single-page app
-// built from web/ by Vite (npm run build writes it into dist/) and embedded into the binary.
+// built from web/ by Vite (npm run build writes it into ui/) and embedded into the binary.
 //
-// dist/ holds only a committed .keep until the UI is built, so the binary always compiles;
+// ui/ holds only a committed .keep until the UI is built, so the binary always compiles;
 // without a build the handler answers 503 with a page that says how to build it.
 package web
 
@@ -17,22 +17,22 @@ import (
 	"strings"
 )
 
-//go:embed all:dist
+//go:embed all:ui
 var embedded embed.FS
 
-// dist is the embedded build output with the "dist/" prefix removed.
-var dist = mustSub(embedded, "dist")
+// dist is the embedded build output with the "ui/" prefix removed.
+var dist = mustSub(embedded, "ui")
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
-		// fs.Sub fails only on an invalid name, which "dist" is not.
+		// fs.Sub fails only on an invalid name, which "ui" is not.
 		panic(fmt.Sprintf("web: sub %s: %v", dir, err))
 	}
 	return sub
 }
 
-// Built reports whether the embedded UI was built (dist/index.html exists).
+// Built reports whether the embedded UI was built (ui/index.html exists).
 func Built() bool {
 	return isBuilt(dist)
 }

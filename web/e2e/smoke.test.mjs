@@ -9,7 +9,7 @@ import { launchBrowser, WEB_DIR, withPage } from './harness.mjs';
 import { en, zh } from './i18n.mjs';
 import { startStatic } from './static-server.mjs';
 
-const DIST = join(WEB_DIR, '..', 'app', 'web', 'dist');
+const DIST = join(WEB_DIR, '..', 'app', 'web', 'ui');
 let browser;
 let server;
 
