@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/waihu/waihu/app/dialog"
 	"github.com/waihu/waihu/app/pii"
 	"github.com/waihu/waihu/app/speech"
@@ -33,6 +35,15 @@ type VarsSource func(ctx context.Context, a *store.CallAttempt) (map[string]stri
 // the switch simulator.
 type PromptSource interface {
 	Prompt(ctx context.Context, text, lang string, simulated bool) (string, error)
+}
+
+// Funds keeps a long call covered (billing implements it): MaxTalkSeconds
+// is the wall given to FreeSWITCH's sched_hangup when the call is answered,
+// ExtendHold grows the hold minute by minute and refuses with
+// apperr.ErrInsufficientFunds when the money has run out.
+type Funds interface {
+	MaxTalkSeconds(ctx context.Context, tx *gorm.DB, a *store.CallAttempt, limit int) (int, error)
+	ExtendHold(ctx context.Context, tx *gorm.DB, a *store.CallAttempt, coverSec int) error
 }
 
 // EngineOptions configure the calling engine.
@@ -70,6 +81,10 @@ type EngineOptions struct {
 	Streams    *stream.Registry
 	StreamURL  string
 	Recognizer func(a *store.CallAttempt, lang string) speech.StreamingRecognizer
+	// Funds, when set, bounds each answered call by the tenant's money.
+	Funds Funds
+	// MaxCallSec caps any call (default 1 hour).
+	MaxCallSec int
 	// OnTurnLatency, when set, receives the time from a call event that
 	// made the dialogue act (speech, silence, end of a prompt) to the
 	// command that carries the act out: waihu's own share of a turn.
@@ -142,6 +157,9 @@ func NewEngine(svc *Service, o EngineOptions) *Engine {
 	}
 	if o.ReconcileAfter <= 0 {
 		o.ReconcileAfter = 2 * time.Minute
+	}
+	if o.MaxCallSec <= 0 {
+		o.MaxCallSec = 3600
 	}
 	if o.CDRGrace <= 0 {
 		o.CDRGrace = 30 * time.Second

@@ -11,10 +11,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/dialog"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
+	"github.com/waihu/waihu/app/tenant"
 	"github.com/waihu/waihu/esl"
 	"github.com/waihu/waihu/esl/switchsim"
 )
@@ -36,7 +38,7 @@ func (s templateScripts) LoadVersion(ctx context.Context, id uint64) (*dialog.Sc
 	return dialog.Template(s.name)
 }
 
-func newRig(t *testing.T, db *store.DB, scripts callctl.ScriptSource, scale float64) *rig {
+func newRig(t *testing.T, db *store.DB, scripts callctl.ScriptSource, scale float64, adjust ...func(*callctl.EngineOptions)) *rig {
 	t.Helper()
 	ctx := store.AsPlatform(context.Background())
 	log := storetest.Logger()
@@ -74,8 +76,12 @@ func newRig(t *testing.T, db *store.DB, scripts callctl.ScriptSource, scale floa
 	if err := db.With(ctx).Create(&store.TrunkAssignment{TenantID: 1, TrunkID: trunk.ID}).Error; err != nil {
 		t.Fatal(err)
 	}
-	engine := callctl.NewEngine(svc, callctl.EngineOptions{Log: log, SimTimeScale: scale, Scripts: scripts, NodeRefresh: 200 * time.Millisecond,
-		Pool: esl.PoolOptions{MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, ProbeInterval: -1}})
+	eo := callctl.EngineOptions{Log: log, SimTimeScale: scale, Scripts: scripts, NodeRefresh: 200 * time.Millisecond,
+		Pool: esl.PoolOptions{MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, ProbeInterval: -1}}
+	for _, f := range adjust {
+		f(&eo)
+	}
+	engine := callctl.NewEngine(svc, eo)
 	if err := engine.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +208,29 @@ func TestScriptedCallThroughTheSimulator(t *testing.T) {
 			t.Fatalf("the callee's words are not in the timeline: %s", interested.Timeline)
 		}
 	})
+}
+
+// TestFundsBoundTheCall: an answered call gets FreeSWITCH's sched_hangup
+// from billing's MaxTalkSeconds, so it ends at the wall even while the
+// callee keeps talking.
+func TestFundsBoundTheCall(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	accounts := tenant.New(db, storetest.Logger(), tenant.Options{})
+	bill := billing.New(db, accounts, storetest.Logger(), billing.Options{})
+	tn, _, err := accounts.CreateTenant(ctx, tenant.SignupInput{CompanyName: "Funds Co", ContactName: "F", Email: "f@funds.test", Phone: "13800000000", Password: "Funds1234!"}, true)
+	if err != nil || tn.ID != 1 {
+		t.Fatalf("tenant %v %v", tn, err)
+	}
+	if err := bill.SeedDemo(ctx, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, db, templateScripts{"telemarketing"}, 0.15, func(o *callctl.EngineOptions) {
+		o.Funds = bill
+		o.MaxCallSec = 3
+	})
+	got := r.final(r.dial("+8613900139000", 1))
+	if got.HangupCause != "ALLOTTED_TIMEOUT" {
+		t.Fatalf("the call ended with %q, want FreeSWITCH's sched_hangup (ALLOTTED_TIMEOUT)", got.HangupCause)
+	}
 }

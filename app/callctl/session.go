@@ -11,8 +11,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/waihu/waihu/app/apperr"
 	"github.com/waihu/waihu/app/dialog"
 	"github.com/waihu/waihu/app/speech"
 	"github.com/waihu/waihu/app/speech/stream"
@@ -48,6 +52,8 @@ type session struct {
 	evAt time.Time
 	// audio is the callee's audio stream when streaming recognition runs.
 	audio *stream.Call
+	// fundsOut is set when billing can no longer cover the call.
+	fundsOut atomic.Bool
 }
 
 // event notes the arrival of an event the dialogue will act on.
@@ -208,8 +214,16 @@ func (ss *session) talk(ctx context.Context) {
 		}
 	}()
 	ss.call = dialog.NewCall(script, vars, dialog.WithContext(ctx))
+	stopFunds := ss.guardFunds(ctx)
+	defer stopFunds()
 	queue := ss.call.Start()
 	for len(queue) > 0 && !ss.hungUp {
+		if ss.fundsOut.Load() {
+			// The tenant's money ran out mid-call: end it politely.
+			ss.play(ctx, fundsOutLine(ss.lang), dialog.BargeIn{})
+			res.err = "balance exhausted during the call"
+			break
+		}
 		act := queue[0]
 		queue = queue[1:]
 		queue = append(queue, ss.perform(ctx, act)...)
@@ -611,4 +625,58 @@ func language(lang string) string {
 		return "en-US"
 	}
 	return "zh-CN"
+}
+
+func fundsOutLine(lang string) string {
+	if strings.HasPrefix(lang, "en") {
+		return "We have to end this call now. Thank you, goodbye."
+	}
+	return "抱歉，本次通话需要结束了，感谢您的接听，再见。"
+}
+
+// guardFunds bounds an answered call by the tenant's money: FreeSWITCH's
+// sched_hangup gets the longest the funds cover (the wall that holds even
+// if waihu is gone), and every minute the hold is extended; when billing
+// refuses, the dialogue ends the call with a closing line.
+func (ss *session) guardFunds(ctx context.Context) (stop func()) {
+	f := ss.e.o.Funds
+	if f == nil {
+		return func() {}
+	}
+	a := &ss.lc.attempt
+	// A read: no transaction (billing reads the balance on its own handle).
+	maxSec, err := f.MaxTalkSeconds(ctx, ss.e.db.With(store.AsPlatform(ctx)), a, ss.e.o.MaxCallSec)
+	if err != nil {
+		ss.e.log.Warn("max talk time", "attempt", ss.uuid, "err", err)
+	}
+	if err == nil && maxSec > 0 {
+		if cmd, err := esl.SchedHangup(ss.uuid, maxSec, "ALLOTTED_TIMEOUT"); err == nil {
+			if _, err := ss.s.API(ctx, cmd); err != nil {
+				ss.e.log.Warn("sched_hangup", "attempt", ss.uuid, "err", err)
+			}
+		}
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	started := time.Now()
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return
+			case <-t.C:
+				cover := int(time.Since(started)/time.Second) + 120
+				err := ss.e.db.Tx(store.AsPlatform(gctx), func(tx *gorm.DB) error { return f.ExtendHold(gctx, tx, a, cover) })
+				if errors.Is(err, apperr.ErrInsufficientFunds) {
+					ss.fundsOut.Store(true)
+					return
+				}
+				if err != nil {
+					ss.e.log.Warn("extend hold", "attempt", ss.uuid, "err", err)
+				}
+			}
+		}
+	}()
+	return cancel
 }

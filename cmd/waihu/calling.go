@@ -38,6 +38,7 @@ type callingDeps struct {
 	scripts  callctl.ScriptSource
 	vars     callctl.VarsSource
 	release  func(ctx context.Context, a *store.CallAttempt, reason string) error
+	funds    callctl.Funds
 	httpBase string // waihu's own URL (CDR posts from the simulator)
 	tenantID uint64 // demo tenant
 	log      *slog.Logger
@@ -114,7 +115,7 @@ func startCalling(ctx context.Context, d callingDeps) (*calling, error) {
 	c.engine = callctl.NewEngine(d.calls, callctl.EngineOptions{
 		Streams: c.streams, StreamURL: streamURL, Recognizer: recognizer,
 		Log: d.log, Advertise: advertise, RecordDir: d.cfg.RecordingsDir,
-		Scripts: d.scripts, Vars: d.vars, Prompts: prompts, ReleaseNotDialed: d.release,
+		Scripts: d.scripts, Vars: d.vars, Prompts: prompts, ReleaseNotDialed: d.release, Funds: d.funds,
 		ReconcileAfter: d.cfg.ReconcileAfter, CDRGrace: min(d.cfg.ReconcileAfter/4, 30*time.Second),
 		NodeRefresh: min(d.cfg.ReconcileAfter/4, 10*time.Second),
 	})

@@ -168,7 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		demoTenant = seeded.TenantID
 	}
 	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, vars: campaigns.ContactVars,
-		release: campaigns.ReleaseNotDialed, httpBase: base, tenantID: demoTenant, log: log})
+		release: campaigns.ReleaseNotDialed, funds: bill, httpBase: base, tenantID: demoTenant, log: log})
 	if err != nil {
 		_ = ln.Close()
 		return err
