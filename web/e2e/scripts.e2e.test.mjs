@@ -73,7 +73,7 @@ test('scripts: build a three-node script from scratch, publish it and chat with 
       await p.getByTestId('edge-n2-n3').waitFor({ state: 'attached' });
 
       await p.getByRole('button', { name: zh['scripts.save'] }).click();
-      await p.getByText(zh['scripts.saved']).waitFor();
+      await p.getByText(zh['scripts.saved']).last().waitFor(); // an earlier toast may still show
 
       await p.getByRole('button', { name: zh['scripts.publish'] }).click();
       const pub = p.getByRole('dialog');
@@ -115,7 +115,7 @@ test('scripts: build a three-node script from scratch, publish it and chat with 
       await p.getByTestId('node-n3').click();
       await text.fill('好的，再见！');
       await p.getByRole('button', { name: zh['scripts.save'] }).click();
-      await p.getByText(zh['scripts.saved']).waitFor();
+      await p.getByText(zh['scripts.saved']).last().waitFor(); // an earlier toast may still show
       await p.getByRole('tab', { name: zh['scripts.tab.versions'] }).click();
       await p.getByRole('button', { name: zh['scripts.versions.diff'] }).click();
       const diff = await p.getByTestId('version-diff').innerText();
