@@ -160,7 +160,9 @@ test('a wrong password shows the error under the form', async () => {
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-error-code'), 'invalid_credentials');
     assert.match(await alert.innerText(), new RegExp(zh['error.invalid_credentials']));
-    const button = await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).boundingBox();
+    // The submit button, once it has left its loading state (its accessible
+    // name includes the spinner's label while the request is in flight).
+    const button = await p.locator('form button[type="submit"]:not(.ant-btn-loading)').boundingBox();
     const box = await alert.boundingBox();
     assert.ok(box.y > button.y + button.height - 1, 'the error is below the form');
     assert.match(p.url(), /\/console\/login$/);
