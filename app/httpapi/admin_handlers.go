@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,7 +25,7 @@ func (s *Server) registerAdmin() {
 		Response: adminDashboardJSON{}, Handler: s.adminDashboard})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/tenants", Tag: "admin-tenants", Summary: "List tenants", Auth: AuthStaff, Area: "tenants.read",
 		Query:    append([]QueryParam{{"status", "string", "pending, active or suspended"}, {"q", "string", "search name or contact email"}}, pageParams...),
-		Response: listOf[tenantJSON]{}, Handler: s.adminListTenants})
+		Response: listOf[tenantRowJSON]{}, Handler: s.adminListTenants})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/tenants/:id", Tag: "admin-tenants", Summary: "One tenant", Resource: "tenant", Auth: AuthStaff, Area: "tenants.read",
 		Response: tenantJSON{}, Handler: s.adminGetTenant})
 	s.add(Route{Method: http.MethodPost, Path: "/admin/tenants/:id/activate", Tag: "admin-tenants", Summary: "Activate a pending or suspended tenant", Resource: "tenant",
@@ -71,7 +72,64 @@ func (s *Server) adminListTenants(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, list(rows, next, toTenant))
+	out, err := s.tenantRows(c.Request.Context(), rows)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf[tenantRowJSON]{Items: out, NextCursor: encodeCursor(next)})
+}
+
+// tenantRowJSON is a tenant in the back office's list, with its money and
+// its last 30 days of calls beside the account data.
+type tenantRowJSON struct {
+	tenantJSON
+	BalanceFen   *int64 `json:"balance_fen"` // nil when billing is not running
+	AvailableFen *int64 `json:"available_fen"`
+	Calls30d     int64  `json:"calls_30d"`
+	Answered30d  int64  `json:"answered_30d"`
+}
+
+func (s *Server) tenantRows(ctx context.Context, rows []store.Tenant) ([]tenantRowJSON, error) {
+	out := make([]tenantRowJSON, len(rows))
+	ids := make([]uint64, len(rows))
+	for i := range rows {
+		out[i].tenantJSON = toTenant(&rows[i])
+		ids[i] = rows[i].ID
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	type usage struct {
+		TenantID uint64
+		Calls    int64
+		Answered int64
+	}
+	var us []usage
+	pctx := store.AsPlatform(ctx)
+	err := s.deps.DB.With(pctx).Model(&store.CallAttempt{}).
+		Select("tenant_id, COUNT(*) AS calls, SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered").
+		Where("tenant_id IN ? AND state = ? AND ended_at >= ?", ids, store.AttemptFinished, time.Now().UTC().AddDate(0, 0, -30)).
+		Group("tenant_id").Scan(&us).Error
+	if err != nil {
+		return nil, err
+	}
+	byTenant := map[uint64]usage{}
+	for _, u := range us {
+		byTenant[u.TenantID] = u
+	}
+	for i := range out {
+		u := byTenant[out[i].ID]
+		out[i].Calls30d, out[i].Answered30d = u.Calls, u.Answered
+		if s.deps.Billing != nil {
+			b, err := s.deps.Billing.GetBalance(pctx, out[i].ID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].BalanceFen, out[i].AvailableFen = &b.BalanceFen, &b.AvailableFen
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) adminGetTenant(c *gin.Context) {

@@ -75,6 +75,16 @@ export function TenantsPage() {
       ),
     },
     { title: t('field.line_quota'), dataIndex: 'line_quota', key: 'line_quota' },
+    {
+      title: t('tenants.balance'),
+      key: 'balance',
+      render: (_, tn) => (tn.balance_fen == null ? '—' : `¥${(tn.balance_fen / 100).toFixed(2)}`),
+    },
+    {
+      title: t('tenants.usage_30d'),
+      key: 'usage',
+      render: (_, tn) => t('tenants.usage_value', { calls: tn.calls_30d ?? 0, answered: tn.answered_30d ?? 0 }),
+    },
     { title: t('field.created_at'), dataIndex: 'created_at', key: 'created_at', render: (v: string) => formatDateTime(locale, v) },
     {
       title: t('common.actions'),

@@ -17,6 +17,11 @@ export interface Tenant {
   line_quota: number;
   features: Record<string, unknown>;
   created_at: string;
+  /** Back-office list only: money (fen) and the last 30 days of calls. */
+  balance_fen?: number | null;
+  available_fen?: number | null;
+  calls_30d?: number;
+  answered_30d?: number;
 }
 
 export interface User {
