@@ -116,6 +116,15 @@ func TestPropertyRandomInterleavings(t *testing.T) {
 				name = "hold replay"
 				if c := pick(func(c *propCall) bool { return c.held && !c.finished }); c != nil {
 					err = inTx(crash, func(tx *gorm.DB) error { return f.svc.Hold(f.ctx, tx, c.a) })
+					// Reconciliation may have released the hold of a call
+					// left queued; a replay then holds anew, and may find
+					// the money gone like any first hold.
+					if errors.Is(err, apperr.ErrInsufficientFunds) {
+						err = nil
+						if !crash {
+							c.held = false
+						}
+					}
 				}
 			case op < 30: // not dialed after all
 				name = "release"
