@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"gorm.io/gorm"
+
 	"context"
 	"fmt"
 
@@ -23,17 +25,40 @@ type TenantBalance struct {
 
 // ListBalances lists every tenant's money, newest tenant first (operator).
 func (s *Service) ListBalances(ctx context.Context, p store.Page) ([]TenantBalance, uint64, error) {
-	q := s.db.With(pctx(ctx)).Table("tenants AS t").
-		Select("t.id AS tenant_id, t.name, t.status, t.price_plan_id, COALESCE(b.balance, 0) AS balance_fen, COALESCE(b.held, 0) AS held_fen, "+
-			"COALESCE(b.credit_limit, 0) AS credit_fen, COALESCE(b.balance - b.held + b.credit_limit, 0) AS available_fen, -COALESCE(r.balance, 0) AS arrears_fen").
-		Joins("LEFT JOIN billing_accounts b ON b.tenant_id = t.id AND b.kind = ?", store.AccountBalance).
-		Joins("LEFT JOIN billing_accounts r ON r.tenant_id = t.id AND r.kind = ?", store.AccountArrears)
+	q := s.balancesQuery(ctx)
 	var rows []TenantBalance
 	if err := p.Apply(q, "t.id").Scan(&rows).Error; err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
 	out, next := store.Trim(p, rows, func(r TenantBalance) uint64 { return r.TenantID })
 	return out, next, nil
+}
+
+// balancesQuery reads tenants' money without creating accounts (a tenant
+// that never had money reads as zero).
+func (s *Service) balancesQuery(ctx context.Context) *gorm.DB {
+	return s.db.With(pctx(ctx)).Table("tenants AS t").
+		Select("t.id AS tenant_id, t.name, t.status, t.price_plan_id, COALESCE(b.balance, 0) AS balance_fen, COALESCE(b.held, 0) AS held_fen, "+
+			"COALESCE(b.credit_limit, 0) AS credit_fen, COALESCE(b.balance - b.held + b.credit_limit, 0) AS available_fen, -COALESCE(r.balance, 0) AS arrears_fen").
+		Joins("LEFT JOIN billing_accounts b ON b.tenant_id = t.id AND b.kind = ?", store.AccountBalance).
+		Joins("LEFT JOIN billing_accounts r ON r.tenant_id = t.id AND r.kind = ?", store.AccountArrears)
+}
+
+// Balances reads the money of the given tenants in one query (the back
+// office's tenant list).
+func (s *Service) Balances(ctx context.Context, tenantIDs []uint64) (map[uint64]TenantBalance, error) {
+	out := make(map[uint64]TenantBalance, len(tenantIDs))
+	if len(tenantIDs) == 0 {
+		return out, nil
+	}
+	var rows []TenantBalance
+	if err := s.balancesQuery(ctx).Where("t.id IN ?", tenantIDs).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read balances: %w", err)
+	}
+	for _, r := range rows {
+		out[r.TenantID] = r
+	}
+	return out, nil
 }
 
 // RevenueRow is call revenue for one day or one tenant.

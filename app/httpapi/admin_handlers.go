@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/waihu/waihu/app/billing"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -118,14 +119,16 @@ func (s *Server) tenantRows(ctx context.Context, rows []store.Tenant) ([]tenantR
 	for _, u := range us {
 		byTenant[u.TenantID] = u
 	}
+	var money map[uint64]billing.TenantBalance
+	if s.deps.Billing != nil {
+		if money, err = s.deps.Billing.Balances(pctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	for i := range out {
 		u := byTenant[out[i].ID]
 		out[i].Calls30d, out[i].Answered30d = u.Calls, u.Answered
-		if s.deps.Billing != nil {
-			b, err := s.deps.Billing.GetBalance(pctx, out[i].ID)
-			if err != nil {
-				return nil, err
-			}
+		if b, ok := money[out[i].ID]; ok {
 			out[i].BalanceFen, out[i].AvailableFen = &b.BalanceFen, &b.AvailableFen
 		}
 	}
