@@ -105,5 +105,9 @@
 //     learn the port, no way to stop it) and each Connection carries a 64 KiB
 //     read buffer and the same unguarded read loop — at 2,000 concurrent
 //     calls that alone is 128 MiB and one bad frame kills every call. An
-//     OutboundSession owns its socket with a 4 KiB FrameReader instead.
+//     OutboundSession owns its socket with a 1 KiB FrameReader instead
+//     (bodies are read straight into their own allocation), keeps only the
+//     `connect` headers its caller names (KeepChannelData), and a mailbox
+//     holds a goroutine only while it has events queued, so an idle call
+//     costs its socket's read goroutine and its handler, nothing more.
 package esl

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,19 @@ type OutboundOptions struct {
 	// ReplyTimeout bounds each command's reply (default 10 s); a timeout
 	// closes the session (replies match by order only).
 	ReplyTimeout time.Duration
-	// ReadBuffer per session (default 4 KiB: thousands of calls at once).
+	// ReadBuffer per session (default 1 KiB: thousands of calls at once).
+	// Frame bodies larger than the buffer are read straight into their own
+	// allocation, so a small buffer costs few extra reads: the buffer only
+	// ever holds the frame's few outer header lines.
 	ReadBuffer int
+	// KeepChannelData, when set, picks the headers of the `connect` reply
+	// that ChannelData keeps for the life of the call. The reply carries
+	// every channel header and variable (about 170 headers, 8–10 KiB on the
+	// wire and twice that parsed, from FreeSWITCH 1.10 in the traces), and
+	// a caller that reads a handful of them need not hold the rest for
+	// every concurrent call. Event-Name and Unique-ID are always kept; nil
+	// keeps everything.
+	KeepChannelData func(name string) bool
 	// LeaveParked keeps a channel alive when its handler returns without
 	// hangup. Default false: Close hangs the call up first, because a socket
 	// closed without hangup leaves the channel parked until killed (traces).
@@ -65,7 +77,7 @@ func NewOutboundServer(o OutboundOptions) *OutboundServer {
 		o.ReplyTimeout = 10 * time.Second
 	}
 	if o.ReadBuffer <= 0 {
-		o.ReadBuffer = 4096
+		o.ReadBuffer = 1024
 	}
 	return &OutboundServer{o: o, lns: map[net.Listener]bool{}, sessions: map[*OutboundSession]bool{}}
 }
@@ -260,6 +272,9 @@ func (s *OutboundSession) connect() error {
 			return fmt.Errorf("%w: connect reply without channel data (%q)", ErrProtocol, truncate(e.Get("Reply-Text"), 40))
 		}
 		e.Received = time.Now()
+		if keep := s.o.KeepChannelData; keep != nil {
+			e = trimEvent(e, keep)
+		}
 		s.data = e
 		s.uuid = e.UUID()
 		s.events.UUID = s.uuid
@@ -269,7 +284,26 @@ func (s *OutboundSession) connect() error {
 	return nil
 }
 
-// ChannelData is the `connect` reply: every channel header and variable.
+// trimEvent copies the headers keep picks (and Event-Name, Unique-ID) into
+// a right-sized Event, so the rest of the block can be collected.
+func trimEvent(e *Event, keep func(string) bool) *Event {
+	n := 0
+	for _, h := range e.Headers {
+		if h.Name == "Event-Name" || h.Name == "Unique-ID" || keep(h.Name) {
+			n++
+		}
+	}
+	out := &Event{Headers: make([]Header, 0, n), Body: e.Body, Received: e.Received}
+	for _, h := range e.Headers {
+		if h.Name == "Event-Name" || h.Name == "Unique-ID" || keep(h.Name) {
+			out.Headers = append(out.Headers, h)
+		}
+	}
+	return out
+}
+
+// ChannelData is the `connect` reply: every channel header and variable
+// (only those OutboundOptions.KeepChannelData picks, when it is set).
 func (s *OutboundSession) ChannelData() *Event { return s.data }
 
 // UUID is the channel's Unique-ID.
@@ -425,16 +459,21 @@ func (s *OutboundSession) completeExec(e *Event) {
 	}
 	if x != nil {
 		delete(s.execs, x.ID)
-		for i, p := range s.order {
-			if p == x {
-				s.order = append(s.order[:i], s.order[i+1:]...)
-				break
-			}
-		}
+		s.dropPending(x)
 	}
 	s.qmu.Unlock()
 	if x != nil {
 		x.finish(e, nil)
+	}
+}
+
+// dropPending removes x from the pending executes (qmu held). The freed
+// slot is cleared: a removed Execution holds its completion event (a few
+// KiB), and the order slice's backing array would otherwise keep the last
+// one alive for the rest of the call.
+func (s *OutboundSession) dropPending(x *Execution) {
+	if i := slices.Index(s.order, x); i >= 0 {
+		s.order = slices.Delete(s.order, i, i+1)
 	}
 }
 
@@ -512,6 +551,22 @@ func (s *OutboundSession) simple(ctx context.Context, text string) error {
 // (`myevents`; the traces show it delivers PARK, EXECUTE(_COMPLETE), DTMF,
 // HANGUP, HANGUP_COMPLETE …, not PLAYBACK_START/STOP).
 func (s *OutboundSession) MyEvents(ctx context.Context) error { return s.simple(ctx, "myevents") }
+
+// Subscribe adds events to this socket (`event plain <names>`): myevents
+// leaves CUSTOM out (mod_event_socket.c), so mod_audio_stream's
+// ::connect / ::error / ::disconnect need `event plain CUSTOM <subclass>…`;
+// myevents' filter to this channel still applies.
+func (s *OutboundSession) Subscribe(ctx context.Context, names ...string) error {
+	for _, n := range names {
+		if err := checkToken("event", n, "_:", 128); err != nil {
+			return err
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return s.simple(ctx, "event plain "+strings.Join(names, " "))
+}
 
 // Linger keeps the socket open after hangup so the final events (and
 // HANGUP_COMPLETE with billsec) arrive; FreeSWITCH then sends a
@@ -635,12 +690,7 @@ func (s *OutboundSession) ExecuteAsync(ctx context.Context, app, arg string) (*E
 	if err := s.sendmsg(ctx, hs, register); err != nil {
 		s.qmu.Lock()
 		delete(s.execs, x.ID)
-		for i, p := range s.order {
-			if p == x {
-				s.order = append(s.order[:i], s.order[i+1:]...)
-				break
-			}
-		}
+		s.dropPending(x)
 		s.qmu.Unlock()
 		x.finish(nil, err)
 		return nil, err

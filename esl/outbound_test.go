@@ -112,7 +112,19 @@ func replayOutbound(t *testing.T, addr string) <-chan error {
 }
 
 func TestOutboundSessionReplay(t *testing.T) {
-	srv := NewOutboundServer(OutboundOptions{})
+	t.Run("all channel data", func(t *testing.T) { testOutboundSessionReplay(t, nil) })
+	// KeepChannelData keeps only what the caller names (call control keeps
+	// a handful of headers per concurrent call, not ~170); the rest of the
+	// session is unaffected.
+	t.Run("trimmed channel data", func(t *testing.T) {
+		testOutboundSessionReplay(t, func(name string) bool {
+			return name == "Answer-State" || strings.HasPrefix(name, "variable_waihu_")
+		})
+	})
+}
+
+func testOutboundSessionReplay(t *testing.T, keep func(string) bool) {
+	srv := NewOutboundServer(OutboundOptions{KeepChannelData: keep})
 	defer srv.Close()
 	ln, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
@@ -201,8 +213,14 @@ func TestOutboundSessionReplay(t *testing.T) {
 	if err := <-fsDone; err != nil {
 		t.Fatal(err)
 	}
-	if r.data.Name() != "CHANNEL_DATA" || r.data.UUID() != "7862a92b-f60d-496c-bba3-94fbb25b8b86" || r.data.Var("current_application") != "socket" {
+	if r.data.Name() != "CHANNEL_DATA" || r.data.UUID() != "7862a92b-f60d-496c-bba3-94fbb25b8b86" || r.data.Var("waihu_attempt") != "A1" || r.data.Get("Answer-State") != "answered" {
 		t.Fatalf("channel data %v", r.data)
+	}
+	if keep == nil && (r.data.Var("current_application") != "socket" || len(r.data.Headers) < 170) {
+		t.Fatalf("channel data not whole: %v", r.data)
+	}
+	if keep != nil && (r.data.Var("current_application") != "" || len(r.data.Headers) != 4) {
+		t.Fatalf("channel data not trimmed: %v %v", r.data, r.data.Headers)
 	}
 	if !slices.Equal(r.responses, []string{"FILE PLAYED", "_none_", "FILE PLAYED"}) {
 		t.Fatalf("responses %v", r.responses)
@@ -415,4 +433,36 @@ func TestOutboundConcurrentCalls(t *testing.T) {
 	}
 	wg.Wait()
 	waitFor(t, "sessions closed", func() bool { return srv.Active() == 0 })
+}
+
+// TestOutboundCompletedExecuteNotRetained: a completed Execution holds its
+// CHANNEL_EXECUTE_COMPLETE event; removing it from the pending list must
+// clear the slot, or the list's backing array keeps the last one (a few
+// KiB) alive for every concurrent call.
+func TestOutboundCompletedExecuteNotRetained(t *testing.T) {
+	s := &OutboundSession{execs: map[string]*Execution{}}
+	a := &Execution{ID: "a", App: "playback", done: make(chan struct{})}
+	b := &Execution{ID: "b", App: "playback", done: make(chan struct{})}
+	for _, x := range []*Execution{a, b} {
+		s.execs[x.ID] = x
+		s.order = append(s.order, x)
+	}
+	s.completeExec(&Event{Headers: []Header{{"Event-Name", EvChannelExecuteDone}, {"Application-UUID", "a"}, {"Application", "playback"}}})
+	// the fallback match (no Application-UUID) takes the oldest pending
+	s.completeExec(&Event{Headers: []Header{{"Event-Name", EvChannelExecuteDone}, {"Application", "playback"}}})
+	for _, x := range []*Execution{a, b} {
+		select {
+		case <-x.Done():
+		default:
+			t.Fatalf("execution %s not completed", x.ID)
+		}
+	}
+	if len(s.order) != 0 || len(s.execs) != 0 {
+		t.Fatalf("pending %d/%d", len(s.order), len(s.execs))
+	}
+	for i, x := range s.order[:cap(s.order)] {
+		if x != nil {
+			t.Fatalf("slot %d still holds execution %s", i, x.ID)
+		}
+	}
 }

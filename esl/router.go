@@ -166,6 +166,12 @@ func (r *Router) failJobs(err error) {
 
 // Mailbox is one call's ordered event queue. Its queue is unbounded up to the
 // router's limit so the connection's read loop never waits on a slow call.
+//
+// A pump goroutine hands queued events to C, but only while some are queued:
+// it starts when an event is pushed and exits once the queue is empty. An
+// idle call (the usual state: waiting on a prompt or a silence timer) costs
+// no goroutine, which at thousands of concurrent calls is most of the
+// mailbox's memory (a goroutine stack is 8 KiB or more, the struct ~200 B).
 type Mailbox struct {
 	UUID    string
 	metrics *Metrics
@@ -176,16 +182,15 @@ type Mailbox struct {
 	closed     bool // no more pushes
 	draining   bool // closed, but deliver what is queued first
 	quitClosed bool
+	pumping    bool // a pump goroutine owns delivery
+	outClosed  bool
 	err        error
-	wake       chan struct{}
 	quit       chan struct{}
 	out        chan *Event
 }
 
 func newMailbox(uuid string, limit int, m *Metrics) *Mailbox {
-	mb := &Mailbox{UUID: uuid, metrics: m, limit: limit, wake: make(chan struct{}, 1), quit: make(chan struct{}), out: make(chan *Event)}
-	go mb.pump()
-	return mb
+	return &Mailbox{UUID: uuid, metrics: m, limit: limit, quit: make(chan struct{}), out: make(chan *Event)}
 }
 
 // C delivers the call's events in order; it is closed when the mailbox is
@@ -234,12 +239,21 @@ func (m *Mailbox) push(e *Event) bool {
 		return false
 	}
 	m.queue = append(m.queue, e)
-	m.mu.Unlock()
-	select {
-	case m.wake <- struct{}{}:
-	default:
+	if !m.pumping {
+		m.pumping = true
+		go m.pump()
 	}
+	m.mu.Unlock()
 	return true
+}
+
+// closeOutLocked closes C unless a pump still delivers (it closes C when it
+// exits). m.mu is held.
+func (m *Mailbox) closeOutLocked() {
+	if !m.pumping && !m.outClosed {
+		m.outClosed = true
+		close(m.out)
+	}
 }
 
 func (m *Mailbox) close(err error) {
@@ -254,6 +268,7 @@ func (m *Mailbox) close(err error) {
 	}
 	m.closed = true
 	m.queue = nil
+	m.closeOutLocked()
 	m.mu.Unlock()
 	close(m.quit)
 }
@@ -263,52 +278,46 @@ func (m *Mailbox) close(err error) {
 // sure close follows eventually (a pump nobody reads would otherwise stay).
 func (m *Mailbox) closeDrain(err error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.Unlock()
 		return
 	}
 	m.closed = true
 	m.draining = true
 	m.err = err
-	m.mu.Unlock()
-	select {
-	case m.wake <- struct{}{}:
-	default:
-	}
+	m.closeOutLocked()
 }
 
+// pump delivers queued events in order and exits when the queue is empty;
+// after the mailbox closed it closes C on its way out.
 func (m *Mailbox) pump() {
-	defer close(m.out)
 	for {
 		m.mu.Lock()
-		var e *Event
-		if len(m.queue) == 0 && m.draining {
+		if len(m.queue) == 0 {
+			m.pumping = false
+			if m.closed {
+				m.closeOutLocked()
+			}
 			m.mu.Unlock()
 			return
 		}
-		if len(m.queue) > 0 {
-			e = m.queue[0]
-			m.queue[0] = nil
-			m.queue = m.queue[1:]
-			if len(m.queue) == 0 {
-				m.queue = m.queue[:0:0] // let the backing array go
-			}
+		e := m.queue[0]
+		m.queue[0] = nil
+		m.queue = m.queue[1:]
+		if len(m.queue) == 0 {
+			m.queue = m.queue[:0:0] // let the backing array go
 		}
 		m.mu.Unlock()
-		if e == nil {
-			select {
-			case <-m.wake:
-				continue
-			case <-m.quit:
-				return
-			}
-		}
 		select {
 		case m.out <- e:
 			if !e.Received.IsZero() {
 				m.metrics.lag(time.Since(e.Received))
 			}
 		case <-m.quit:
+			m.mu.Lock()
+			m.pumping = false
+			m.closeOutLocked()
+			m.mu.Unlock()
 			return
 		}
 	}

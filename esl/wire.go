@@ -145,6 +145,12 @@ func (r *FrameReader) readLine(budget int) ([]byte, error) {
 // ReadFrame reads the next frame. io.EOF is returned only at a clean frame
 // boundary; a stream cut inside a frame gives io.ErrUnexpectedEOF.
 func (r *FrameReader) ReadFrame() (*Frame, error) {
+	// A header line longer than the read buffer is assembled in r.line;
+	// one such line must not pin its size for the rest of a long-lived
+	// connection.
+	if cap(r.line) > 4096 {
+		r.line = nil
+	}
 	f := &Frame{Headers: make([]Header, 0, 4)}
 	budget := MaxHeaderBlock
 	started := false

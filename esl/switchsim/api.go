@@ -45,6 +45,7 @@ func (s *Sim) api(arg string, c *conn, done func(string)) {
 			return
 		}
 		finish("+OK\n")
+		c.note(JournalBreak, strings.Join(args[1:], " "))
 		c.breakApp(len(args) > 1 && strings.EqualFold(args[1], "all"))
 		return
 	}

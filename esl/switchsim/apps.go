@@ -131,6 +131,7 @@ func (c *call) execute(a *appReq) {
 	c.logApp(name, a.arg)
 	c.setVar("current_application", name)
 	c.setVar("current_application_data", a.arg)
+	c.note(JournalExecute, name+" "+a.arg)
 	c.fireChannel("CHANNEL_EXECUTE", "switch_core_session.c", "switch_core_session_exec", 2944,
 		"Application", a.name, "Application-Data", a.arg, "Application-UUID", a.appUUID)
 	resp := "_none_"
@@ -288,68 +289,11 @@ func (c *call) playback(a *appReq, name string) string {
 	if !full {
 		status = "break"
 	}
+	c.note(JournalPlaybackStop, status+" "+strconv.Itoa(playedMs))
 	c.fireChannel("PLAYBACK_STOP", "switch_ivr_play_say.c", "switch_ivr_play_file", 2099,
 		"Playback-File-Path", a.arg, "Playback-Status", status)
 	c.promptEnded()
 	return "FILE PLAYED"
-}
-
-// record is mod_dptools record: "<path> [time_limit_secs] [silence_thresh]
-// [silence_hits]". It ends at the time limit, on break/hangup, or after
-// silence_hits seconds of silence once the callee stops talking (a silent
-// far end stopped after 2.0 s in outbound-session.jsonl). A silent WAV of
-// the recorded length is written when the directory exists.
-func (c *call) record(a *appReq) string {
-	f := strings.Fields(a.arg)
-	if len(f) == 0 {
-		return "_none_"
-	}
-	limit := 0
-	if len(f) > 1 {
-		limit, _ = strconv.Atoi(f[1])
-	}
-	hits := 0
-	if len(f) > 3 {
-		hits, _ = strconv.Atoi(f[3])
-	}
-	c.fireChannel("RECORD_START", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])
-	start := time.Now()
-	end := start.Add(time.Duration(1<<62 - 1))
-	if limit > 0 {
-		end = start.Add(c.sim.scale(limit * 1000))
-	}
-	// Silence detection: stop silence_hits seconds after the callee last
-	// spoke (or after the start if it never does). A reply that begins
-	// meanwhile pushes the stop back, so re-check when the wait ends.
-	for {
-		stop := end
-		if hits > 0 {
-			c.mu.Lock()
-			last := c.talkUntil
-			c.mu.Unlock()
-			if last.Before(start) {
-				last = start
-			}
-			if q := last.Add(c.sim.scale(hits * 1000)); q.Before(stop) {
-				stop = q
-			}
-		}
-		_, full := c.wait(a, time.Until(stop))
-		if !full || !time.Now().Before(end) {
-			break
-		}
-		c.mu.Lock()
-		moved := c.talkUntil.After(stop.Add(-c.sim.scale(hits * 1000)))
-		c.mu.Unlock()
-		if !moved {
-			break
-		}
-	}
-	got := time.Since(start)
-	writeSilentWAV(f[0], int(float64(got.Milliseconds())/c.sim.opts.TimeScale), 1)
-	c.setVar("record_ms", strconv.FormatInt(int64(float64(got.Milliseconds())/c.sim.opts.TimeScale), 10))
-	c.fireChannel("RECORD_STOP", "switch_ivr_async.c", "switch_ivr_record_file_event", 1500, "Record-File-Path", f[0])
-	return "_none_"
 }
 
 // bridge simulates a bridge to an agent: CHANNEL_BRIDGE, the agent talks

@@ -1,6 +1,8 @@
 package switchsim
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +57,8 @@ type call struct {
 	cdrPosted   bool
 	ended       bool
 	appLog      []header
+	journal     []JournalEntry
+	streamStart int // uuid_audio_stream starts (for the persona's stream faults)
 
 	hupOnce sync.Once
 	hupCh   chan struct{}
@@ -77,6 +81,7 @@ type call struct {
 	turn          int
 	turnGen       int
 	bargedThis    bool
+	prompts       int // robot prompts started since answer
 	streams       map[string]*audioStreamState
 	talkStarted   time.Time
 	talkUntil     time.Time
@@ -896,7 +901,7 @@ func (c *call) info() CallInfo {
 		Answered: !c.answeredAt.IsZero(), Early: !c.mediaAt.IsZero(), Ended: c.ended, HangupCause: c.cause,
 		SIPTermStatus: vars["sip_term_status"], Vars: vars, Created: c.created, AnsweredAt: c.answeredAt,
 		EndedAt: c.hungupAt, Apps: append([]string(nil), c.apps...), Speech: append([]string(nil), c.speech...),
-		DTMF: c.dtmf, CDRPosted: c.cdrPosted}
+		DTMF: c.dtmf, CDRPosted: c.cdrPosted, Journal: append([]JournalEntry(nil), c.journal...)}
 }
 
 func (c *call) showRow() map[string]string {
@@ -918,7 +923,9 @@ func (c *call) showRow() map[string]string {
 
 // writeSessionRecording closes a record_session media bug at hangup: a
 // silent WAV of the recorded span, stereo when RECORD_STEREO=true (robot
-// and callee on separate channels in a real FS), if the directory exists.
+// and callee on separate channels in a real FS). Like FS's record_session
+// (switch_dir_make_recursive in switch_ivr_async.c), the path's directories
+// are created first; the record app, by contrast, needs them to exist.
 func (c *call) writeSessionRecording() {
 	c.mu.Lock()
 	path := getVar(c.vars, "record_session_path")
@@ -937,6 +944,9 @@ func (c *call) writeSessionRecording() {
 		ch = 2
 	}
 	ms := int(float64(to.Sub(from).Milliseconds()) / c.sim.opts.TimeScale)
+	if !strings.Contains(path, "://") {
+		_ = os.MkdirAll(filepath.Dir(path), 0o755)
+	}
 	writeSilentWAV(path, ms, ch)
 	c.setVar("record_seconds", strconv.Itoa(ms/1000))
 	c.setVar("record_ms", strconv.Itoa(ms))

@@ -50,6 +50,7 @@ func (c *call) speak(text, clip string, explicit int) bool {
 	c.mu.Lock()
 	c.talkFrom, c.talkUntil, c.talkPCM = began, began.Add(c.sim.scale(ms)), pcm
 	c.mu.Unlock()
+	c.note(JournalSpeechStart, text)
 	if !c.sleep(c.sim.scale(ms)) {
 		return false
 	}
@@ -97,8 +98,12 @@ func (c *call) promptStarted() {
 	c.turnGen++
 	c.bargedThis = false
 	gen := c.turnGen
+	if answered {
+		c.prompts++
+	}
 	var t *Turn
-	if c.turn < len(c.persona.Turns) && c.persona.Turns[c.turn].BargeInMs > 0 && answered {
+	if c.turn < len(c.persona.Turns) && c.persona.Turns[c.turn].BargeInMs > 0 && answered &&
+		(c.persona.Turns[c.turn].Prompt == 0 || c.persona.Turns[c.turn].Prompt == c.prompts) {
 		t = &c.persona.Turns[c.turn]
 		c.turn++
 		c.bargedThis = true
@@ -119,6 +124,11 @@ func (c *call) promptEnded() {
 	answered := c.isAnswered() && !c.isTransferred()
 	c.turnMu.Lock()
 	if c.bargedThis || c.turn >= len(c.persona.Turns) || !answered {
+		c.turnMu.Unlock()
+		return
+	}
+	if nt := c.persona.Turns[c.turn]; nt.BargeInMs > 0 && nt.Prompt > c.prompts {
+		// This turn talks over a later prompt, not after this one.
 		c.turnMu.Unlock()
 		return
 	}

@@ -74,15 +74,16 @@ func (c *call) postCDR() {
 		url += "?uuid=a_" + c.uuid
 	}
 	body := []byte("cdr=" + formEncode(c.cdrXML()))
+	run := s.runCtx()
 	for try := 0; try <= s.opts.CDRRetries; try++ {
 		if try > 0 {
 			select {
 			case <-time.After(s.opts.CDRRetryDelay):
-			case <-s.ctx.Done():
+			case <-run.Done():
 				return
 			}
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(run, 10*time.Second)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			cancel()

@@ -66,9 +66,11 @@
 //	        delay_ms: 400     # after the prompt ends (default 400)
 //	      - say: "等一下"
 //	        barge_in_ms: 800  # talk 800 ms into the prompt instead
+//	        prompt: 2         # …into the 2nd prompt after answer (0: the next one)
 //	      - dtmf: "1"
 //	      - say: "再见"
 //	        hangup: true
+//	    audio_stream: {fail: drop, after_ms: 300, times: 1}  # or fail: refuse; times 0 = every start
 //	    timeline:            # at fixed times after answer, whatever the robot does
 //	      - at_ms: 1000
 //	        dtmf: "1"
@@ -84,8 +86,15 @@
 // apart; hangup follows 300 ms later as the callee's BYE
 // (sip_hangup_disposition recv_bye, sip_term_status 200). After the
 // greeting, the turns and the timeline, the callee stays silent until
-// hangup_after_ms. record stops silence_hits seconds after the callee last
-// spoke. The answer app and uuid_answer do nothing, as on any outbound FS
+// hangup_after_ms. record (record.go, after switch_ivr_play_say.c) stops
+// silence_hits seconds after the callee last spoke, or after the start if
+// it did not, on a playback_terminators digit, at its time limit or on
+// uuid_break, and writes what the callee said as an 8 kHz WAV when the
+// directory exists. audio_stream faults: refuse fires ::error code 6
+// (connection refused) instead of connecting; drop connects, then after
+// after_ms closes the TCP connection without CLOSE and fires ::error code 1.
+// CallInfo.Journal orders speech starts, executes, uuid_breaks, playback and
+// record stops. The answer app and uuid_answer do nothing, as on any outbound FS
 // leg: only the persona answers.
 //
 // Durations: an utterance lasts duration_ms if given, else its clip's WAV
@@ -141,7 +150,8 @@
 // the persona's transfer_talk_ms (8 s) fires CHANNEL_UNBRIDGE and the
 // callee hangs up (recv_bye); record writes a silent WAV of the recorded
 // length and record_session (or uuid_record) a silent WAV, stereo with
-// RECORD_STEREO=true, at hangup, when their directory exists;
+// RECORD_STEREO=true, at hangup (record needs its directory to exist;
+// record_session creates it, as FS does);
 // every channel uses PCMU; only the first endpoint of a dial string is
 // dialled; "event xml" is refused.
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,7 +277,7 @@ func TestLingerSecondsAndRecordSession(t *testing.T) {
 	if r := oc.cmd("linger 1", nil); r.hdr["Reply-Text"] != "+OK will linger 1 seconds" {
 		t.Fatal(r.hdr)
 	}
-	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record_session\nexecute-app-arg: "+dir+"/rec-1.wav", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record_session\nexecute-app-arg: "+dir+"/7/20261124/rec-1.wav", nil)
 	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: sleep\nexecute-app-arg: 2000", nil)
 	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: hangup\nexecute-app-arg: NORMAL_CLEARING", nil)
 	for {
@@ -296,7 +297,9 @@ func TestLingerSecondsAndRecordSession(t *testing.T) {
 	if _, err := io.ReadAll(oc.br); err != nil {
 		t.Fatalf("want EOF after linger: %v", err)
 	}
-	ms := wavMs(dir + "/rec-1.wav")
+	// Like FS (switch_ivr_record_session_mask), the directories of the
+	// path are created: waihu records into <dir>/<tenant>/<day>/.
+	ms := wavMs(dir + "/7/20261124/rec-1.wav")
 	if ms < 2000 {
 		t.Fatalf("recording %d ms", ms)
 	}
@@ -559,5 +562,44 @@ func TestAnswerAppDoesNotAnswerAnEarlyLeg(t *testing.T) {
 	e := ctl.nextEvent()
 	if e.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE" || e.get("Hangup-Cause") != "UNALLOCATED_NUMBER" || e.get("variable_answer_epoch") != "0" {
 		t.Fatalf("%s %s answer_epoch %s", e.get("Event-Name"), e.get("Hangup-Cause"), e.get("variable_answer_epoch"))
+	}
+}
+
+// TestRecordWritesTheReplyAndStopsOnTerminator: the recording holds the
+// callee's (synthetic) voice, and "*" (playback_terminators' default) ends
+// it before the silence would (mod_dptools on_dtmf).
+func TestRecordWritesTheReplyAndStopsOnTerminator(t *testing.T) {
+	personas, _ := ParsePersonas([]byte("personas:\n  - name: r\n    match: [\"13600000001\"]\n    ring_ms: 0\n    turns:\n      - say: \"我想想\"\n        dtmf: \"*\"\n"))
+	s := startSim(t, Options{Personas: personas, TimeScale: 0.1})
+	ss := newSocketServer(t)
+	ctl := dial(t, s.ESLAddr(), "ClueCon")
+	ctl.cmd(fmt.Sprintf("bgapi originate {origination_uuid=rec-3}sofia/gateway/gw/13600000001 '&socket(%s async full)'", ss.ln.Addr()), nil)
+	oc := ss.accept(t)
+	oc.send("connect")
+	oc.must()
+	oc.cmd("myevents", nil)
+	file := filepath.Join(t.TempDir(), "r.wav")
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: silence_stream://500", nil)
+	oc.cmd("sendmsg\ncall-command: execute\nexecute-app-name: record\nexecute-app-arg: "+file+" 30 200 20", nil)
+	for {
+		e := oc.nextEvent()
+		if e.get("Event-Name") != "CHANNEL_EXECUTE_COMPLETE" || e.get("Application") != "record" {
+			continue
+		}
+		ms, _ := strconv.Atoi(e.get("variable_record_ms"))
+		if e.get("variable_playback_terminator_used") != "*" || ms >= 20000 || e.get("variable_silence_hits_exhausted") != "false" {
+			t.Fatalf("record: %d ms, terminator %q, silence exhausted %q", ms, e.get("variable_playback_terminator_used"), e.get("variable_silence_hits_exhausted"))
+		}
+		pcm := readPCM8k(file)
+		loud := 0
+		for _, v := range pcm {
+			if v > 1000 || v < -1000 {
+				loud++
+			}
+		}
+		if len(pcm) < 8*ms-800 || loud < 800 {
+			t.Fatalf("recording: %d samples for %d ms, %d loud: want the callee's voice", len(pcm), ms, loud)
+		}
+		return
 	}
 }

@@ -64,10 +64,33 @@ type Turn struct {
 	// BargeInMs, when > 0, makes the callee start speaking this many ms
 	// into the prompt instead of waiting for its end.
 	BargeInMs int `yaml:"barge_in_ms"`
+	// Prompt, with barge_in_ms, is the robot prompt (1 = the first after
+	// answer) this turn talks over; 0 = the next prompt.
+	Prompt int `yaml:"prompt"`
 	// DTMF digits pressed after speaking (RFC 2833, 100 ms apart).
 	DTMF string `yaml:"dtmf"`
 	// Hangup ends the call from the callee's side after this turn.
 	Hangup bool `yaml:"hangup"`
+}
+
+// Stream faults (StreamFault.Fail).
+const (
+	// StreamRefuse: the connection is refused, as with no server
+	// listening: ::error {"code":6,"error":"Connection refused (system
+	// error 111)"} about 20 ms after the start (audio-stream.md §4).
+	StreamRefuse = "refuse"
+	// StreamDrop: the stream connects, then after after_ms the TCP
+	// connection is lost without a WebSocket CLOSE: ::error code 1
+	// "Connection closed without WebSocket CLOSE (abnormal EOF)".
+	StreamDrop = "drop"
+)
+
+// StreamFault breaks the first Times uuid_audio_stream starts of a call
+// (0: every start).
+type StreamFault struct {
+	Fail    string `yaml:"fail"`
+	AfterMs int    `yaml:"after_ms"`
+	Times   int    `yaml:"times"`
 }
 
 // Timed is a Turn that happens AtMs after answer instead of after a prompt.
@@ -106,6 +129,9 @@ type Persona struct {
 	// TransferTalkMs is how long the callee talks with the agent after a
 	// transfer before hanging up (default 8000).
 	TransferTalkMs int `yaml:"transfer_talk_ms"`
+	// AudioStream makes this callee's mod_audio_stream connections fail,
+	// to exercise call control's restart and utterance fallback.
+	AudioStream *StreamFault `yaml:"audio_stream"`
 
 	matchRe []*regexp.Regexp
 }
@@ -273,6 +299,14 @@ func ParsePersonas(b []byte) (*Personas, error) {
 		}
 		if ps.HangupAfterMs < 0 {
 			return nil, fail("hangup_after_ms", "must not be negative")
+		}
+		if f := ps.AudioStream; f != nil {
+			if f.Fail != StreamRefuse && f.Fail != StreamDrop {
+				return nil, fail("audio_stream", "fail want refuse or drop, got %q", f.Fail)
+			}
+			if f.AfterMs < 0 || f.Times < 0 {
+				return nil, fail("audio_stream", "after_ms and times must not be negative")
+			}
 		}
 		if ps.Outcome == OutcomeEarlyMedia && ps.EarlyMedia == nil {
 			return nil, fail("early_media", "outcome early_media needs an early_media announcement")

@@ -89,6 +89,7 @@ type Sim struct {
 	closed      bool
 	sessions    map[*conn]struct{} // outbound socket connections, dropped on Close/Kill
 	closing     chan struct{}      // closed when Close starts: lingering sockets stop waiting
+	refuseESL   atomic.Bool        // DropESL(hold): inbound connections are closed at accept
 }
 
 // New validates options and builds a simulator; Start begins listening.
@@ -159,12 +160,17 @@ func (s *Sim) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.started = time.Now()
+	// Under mu: a call still finishing from before a Kill reads the
+	// context (postCDR) while Restart replaces it.
+	s.mu.Lock()
 	s.ctx, s.cancel = context.WithCancel(ctx)
+	run := s.ctx
+	s.mu.Unlock()
 	s.wg.Add(2)
 	go s.acceptLoop()
 	go s.heartbeatLoop()
 	go func() {
-		<-s.ctx.Done()
+		<-run.Done()
 		_ = ln.Close()
 	}()
 	return nil
@@ -190,6 +196,13 @@ func (s *Sim) Restart(ctx context.Context) error {
 	s.opts.ESLAddr = s.ln.Addr().String()
 	s.mu.Unlock()
 	return s.Start(ctx)
+}
+
+// runCtx is the context of the current run (replaced by Restart).
+func (s *Sim) runCtx() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
 }
 
 // ESLAddr is the address clients dial (host:port).
@@ -235,6 +248,9 @@ type CallInfo struct {
 	Speech        []string          `json:"speech,omitempty"` // what the callee said
 	DTMF          string            `json:"dtmf,omitempty"`
 	CDRPosted     bool              `json:"cdr_posted"`
+	// Journal is the call's media happenings in the order the switch saw
+	// them (tests assert orderings on it, never wall-clock limits).
+	Journal []JournalEntry `json:"journal,omitempty"`
 }
 
 // Calls returns every call the simulator has seen, live and ended, oldest first.
@@ -448,7 +464,7 @@ func (s *Sim) acceptLoop() {
 			continue
 		}
 		c := newConn(s, nc)
-		if !s.addListener(c) {
+		if s.refuseESL.Load() || !s.addListener(c) {
 			c.kill()
 			continue
 		}

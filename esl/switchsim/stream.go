@@ -170,6 +170,15 @@ func streamError(code int, msg string) string {
 // frame of raw L16LE PCM per 20 ms (or per STREAM_BUFFER_SIZE) until stop,
 // hangup or the server goes away.
 func (c *call) runStream(st *audioStreamState) {
+	fault, dropAfter := c.streamFault()
+	if fault == StreamRefuse {
+		// As with nothing listening: the media bug is removed, so a new
+		// start works directly (audio-stream.md §4).
+		c.note(JournalStreamFault, fault)
+		c.dropStream(st)
+		c.fireStream("error", streamError(6, "Connection refused (system error 111)"))
+		return
+	}
 	var extra []header
 	if raw := c.getVar("STREAM_EXTRA_HEADERS"); raw != "" {
 		var m map[string]string
@@ -201,6 +210,21 @@ func (c *call) runStream(st *audioStreamState) {
 		_ = ws.write(wsText, []byte(st.meta))
 	}
 	c.fireStream("connect", `{"status":"connected"}`)
+	if fault == StreamDrop {
+		time.AfterFunc(c.sim.scale(dropAfter), func() {
+			select {
+			case <-st.done:
+				return
+			default:
+			}
+			// The network goes: no CLOSE; the bug is removed (§4).
+			c.note(JournalStreamFault, fault)
+			c.dropStream(st)
+			st.finish()
+			ws.nc.Close()
+			c.fireStream("error", streamError(1, "Connection closed without WebSocket CLOSE (abnormal EOF)"))
+		})
+	}
 	go c.streamReader(st)
 	if hb, err := strconv.Atoi(c.getVar("STREAM_HEART_BEAT")); err == nil && hb > 0 {
 		go func() {
