@@ -7,7 +7,7 @@
 set -euo pipefail
 mode=${1:-run}
 
-run_pkgs=(espeak-ng flite pocketsphinx pocketsphinx-en-us sox)
+run_pkgs=(espeak-ng flite pocketsphinx pocketsphinx-en-us sox libsox-fmt-base)
 test_pkgs=(chromium sip-tester mariadb-server redis-server)
 
 need=()

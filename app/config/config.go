@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -71,7 +72,32 @@ type Config struct {
 	Workers int
 	// ConfigFile is the YAML file the other values may come from.
 	ConfigFile string
+	// S3 is where answered calls' recordings are uploaded when Bucket is
+	// set (any S3-compatible store: AWS S3, MinIO, Aliyun OSS, Tencent COS).
+	S3 S3
 }
+
+// S3 configures recording uploads (app/recordings).
+type S3 struct {
+	// Endpoint is the service URL (https://s3.us-east-1.amazonaws.com,
+	// https://oss-cn-hangzhou.aliyuncs.com, http://minio:9000).
+	Endpoint  string
+	Bucket    string
+	Region    string
+	AccessKey string
+	SecretKey string
+	// PathStyle puts the bucket in the path (MinIO) instead of the host.
+	PathStyle bool
+	// Prefix is put before every object key ("waihu/").
+	Prefix string
+	// DeleteLocal removes the local file after a verified upload.
+	DeleteLocal bool
+	// URLTTL is how long a presigned playback URL is valid.
+	URLTTL time.Duration
+}
+
+// Enabled reports whether uploads are configured.
+func (s S3) Enabled() bool { return s.Bucket != "" }
 
 // Option describes one configuration value in every form it can be given.
 type Option struct {
@@ -164,6 +190,39 @@ var Options = []Option{
 			return errors.New("must be a duration of at least 1m, like 12h")
 		}
 		c.SessionTTL = d
+		return nil
+	}},
+	{"s3-endpoint", "WAIHU_S3_ENDPOINT", "", "S3-compatible endpoint URL for recordings (empty with a bucket: AWS S3 of the region)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http(s) URL like https://s3.us-east-1.amazonaws.com")
+			}
+		}
+		c.S3.Endpoint = strings.TrimRight(v, "/")
+		return nil
+	}},
+	{"s3-bucket", "WAIHU_S3_BUCKET", "", "bucket for recordings; empty keeps recordings on local disk only", str(func(c *Config) *string { return &c.S3.Bucket })},
+	{"s3-region", "WAIHU_S3_REGION", "us-east-1", "region of the S3 bucket (signing scope)", str(func(c *Config) *string { return &c.S3.Region })},
+	{"s3-access-key", "WAIHU_S3_ACCESS_KEY", "", "S3 access key ID", str(func(c *Config) *string { return &c.S3.AccessKey })},
+	{"s3-secret-key", "WAIHU_S3_SECRET_KEY", "", "S3 secret access key", str(func(c *Config) *string { return &c.S3.SecretKey })},
+	{"s3-path-style", "WAIHU_S3_PATH_STYLE", "false", "address the bucket in the path (MinIO) instead of the host name", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.S3.PathStyle = b
+		return err
+	}},
+	{"s3-prefix", "WAIHU_S3_PREFIX", "", "prefix of recording object keys", str(func(c *Config) *string { return &c.S3.Prefix })},
+	{"s3-delete-local", "WAIHU_S3_DELETE_LOCAL", "false", "delete the local recording after a verified upload", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.S3.DeleteLocal = b
+		return err
+	}},
+	{"s3-url-ttl", "WAIHU_S3_URL_TTL", "5m", "lifetime of the presigned URL the results page plays a recording through", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > 7*24*time.Hour {
+			return errors.New("must be a duration between 10s and 168h, like 5m")
+		}
+		c.S3.URLTTL = d
 		return nil
 	}},
 	{"workers", "WAIHU_WORKERS", "20", "job worker concurrency in this process", func(c *Config, v string) error {

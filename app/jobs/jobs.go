@@ -187,6 +187,50 @@ func Enqueue(ctx context.Context, tx *gorm.DB, kind, key string, payload any, ru
 	return nil
 }
 
+// Job is one job for EnqueueMany.
+type Job struct {
+	Kind, Key string
+	Payload   any
+	RunAt     time.Time
+}
+
+// EnqueueMany is Enqueue for many jobs with multi-row INSERTs: the campaign
+// scheduler records hundreds of dial jobs per pass.
+func EnqueueMany(ctx context.Context, tx *gorm.DB, jobs []Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	rows := make([]store.OutboxTask, 0, len(jobs))
+	now := time.Now()
+	for _, j := range jobs {
+		if j.Kind == "" || j.Key == "" || len(j.Key) > 191 {
+			return fmt.Errorf("enqueue job: kind and a key of 1..191 bytes are required (kind %q)", j.Kind)
+		}
+		var body string
+		switch p := j.Payload.(type) {
+		case nil:
+		case string:
+			body = p
+		default:
+			b, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("enqueue %s: %w", j.Kind, err)
+			}
+			body = string(b)
+		}
+		runAt := j.RunAt
+		if runAt.IsZero() {
+			runAt = now
+		}
+		rows = append(rows, store.OutboxTask{Kind: j.Kind, Key: j.Key, Payload: body, Status: store.TaskPending, RunAt: runAt.UTC(), MaxAttempts: 10})
+	}
+	err := tx.WithContext(store.AsPlatform(ctx)).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 200).Error
+	if err != nil {
+		return fmt.Errorf("enqueue %d jobs: %w", len(rows), err)
+	}
+	return nil
+}
+
 // Submit is Enqueue in its own transaction followed by a nudge, for callers
 // with no transaction of their own.
 func (r *Runner) Submit(ctx context.Context, kind, key string, payload any, runAt time.Time) error {
@@ -368,6 +412,9 @@ func (r *Runner) run(ctx context.Context, t *asynq.Task) error {
 	err := h(ctx, &row)
 	now := time.Now().UTC()
 	if err == nil {
+		if row.Status == store.TaskDone {
+			return nil // the handler committed MarkDone with its work
+		}
 		return r.db.With(pctx).Model(&store.OutboxTask{}).Where("id = ? AND status = ?", row.ID, store.TaskPending).
 			Updates(map[string]any{"status": store.TaskDone, "done_at": now, "attempts": gorm.Expr("attempts + 1"), "last_error": ""}).Error
 	}
@@ -437,11 +484,19 @@ func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 
 // MarkDone marks the job done inside the handler's own transaction, so the
 // job's effect and its completion commit together and a redelivery after a
-// crash finds it done.
+// crash finds it done. A handler that calls it must return the
+// transaction's error.
 func MarkDone(ctx context.Context, tx *gorm.DB, task *store.OutboxTask) error {
 	now := time.Now().UTC()
-	return tx.WithContext(store.AsPlatform(ctx)).Model(&store.OutboxTask{}).Where("id = ? AND status = ?", task.ID, store.TaskPending).
+	err := tx.WithContext(store.AsPlatform(ctx)).Model(&store.OutboxTask{}).Where("id = ? AND status = ?", task.ID, store.TaskPending).
 		Updates(map[string]any{"status": store.TaskDone, "done_at": now, "attempts": gorm.Expr("attempts + 1"), "last_error": ""}).Error
+	if err == nil {
+		// The runner then skips its own "done" update. A handler whose
+		// transaction rolls back after this returns that error, and the
+		// runner's error path does not look at the status.
+		task.Status = store.TaskDone
+	}
+	return err
 }
 
 // Ping checks Redis answers; /readyz uses it.

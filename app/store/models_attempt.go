@@ -47,7 +47,10 @@ type CallAttempt struct {
 	// Timeline is the call's JSON timeline: turns, intents, node path, timings.
 	Timeline   string `gorm:"type:mediumtext"`
 	RecordPath string `gorm:"size:512;not null;default:''"`
-	CostFen    int64  `gorm:"not null;default:0"`
+	// RecordKey is the recording's object key in S3-compatible storage once
+	// uploaded (app/recordings; added by migration 0321).
+	RecordKey string `gorm:"size:512;not null;default:''"`
+	CostFen   int64  `gorm:"not null;default:0"`
 	// Simulated marks calls placed through the switch simulator.
 	Simulated bool   `gorm:"not null;default:false"`
 	Error     string `gorm:"size:512;not null;default:''"`

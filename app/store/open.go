@@ -36,6 +36,8 @@ type DB struct {
 	Dialect Dialect
 	// Target is the database location with any password removed, for logs.
 	Target string
+	// writeGate queues SQLite's write transactions in Go (see Tx); nil on MySQL.
+	writeGate chan struct{}
 }
 
 // Open connects to the database named by spec (see config.Config.DB), with
@@ -90,7 +92,11 @@ func Open(ctx context.Context, spec, dataDir string, log *slog.Logger) (*DB, err
 	if err := installTenantScope(g); err != nil {
 		return nil, err
 	}
-	return &DB{gorm: g, Dialect: dialect, Target: target}, nil
+	db := &DB{gorm: g, Dialect: dialect, Target: target}
+	if dialect == SQLite {
+		db.writeGate = make(chan struct{}, 1)
+	}
+	return db, nil
 }
 
 // ParseSpec turns the --db value into a driver DSN.
@@ -204,9 +210,34 @@ func (db *DB) With(ctx context.Context) *gorm.DB {
 }
 
 // Tx runs fn in a transaction bound to ctx.
+//
+// On SQLite every transaction takes the single write lock at BEGIN, and a
+// writer that finds it taken sleeps in SQLite's busy handler (1 ms, 2 ms, 5
+// ms … 100 ms) while the lock may already be free again: under many
+// concurrent writers (dial jobs, finished calls) the database then sits
+// idle. Queueing the transactions of this process on a channel hands the
+// lock over at once. After writeGateWait the transaction goes ahead anyway
+// and SQLite's own busy timeout decides, so a caller that opens a
+// transaction inside another one is slowed, never deadlocked.
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.writeGate != nil {
+		t := time.NewTimer(writeGateWait)
+		select {
+		case db.writeGate <- struct{}{}:
+			t.Stop()
+			defer func() { <-db.writeGate }()
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 	return db.gorm.WithContext(ctx).Transaction(fn)
 }
+
+// writeGateWait is how long a SQLite transaction waits for the others of
+// this process before it leaves the wait to SQLite's busy timeout.
+const writeGateWait = 2 * time.Second
 
 type gormLogger struct {
 	log  *slog.Logger
