@@ -33,6 +33,9 @@ type Entry struct {
 	Intent     string  `json:"intent,omitempty"`
 	Confidence float64 `json:"confidence,omitempty"`
 	Source     string  `json:"source,omitempty"`
+	// PlayedMs is how much of a line the callee heard before a barge-in
+	// broke it (call control measures it).
+	PlayedMs int `json:"played_ms,omitempty"`
 }
 
 // IntentHit is an intent recognized during the call.
@@ -204,6 +207,16 @@ func (c *Call) Handle(ev Event) []Action {
 		return nil
 	}
 	return nil
+}
+
+// Note records a call-control fact in the timeline (a barge-in with the
+// milliseconds played, an audio-stream failure and its reason code) so the
+// call record says what the callee heard and how the robot listened.
+func (c *Call) Note(e Entry) {
+	if e.Who == "" {
+		e.Who = "system"
+	}
+	c.log(e)
 }
 
 func (c *Call) elapsed() int64 { return c.now().Sub(c.start).Milliseconds() }

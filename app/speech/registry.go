@@ -208,6 +208,22 @@ func (r *Registry) Choose(s Scope) Choice {
 	return c
 }
 
+// Override is what the tenant and script chose, without the platform
+// default: call control keeps its per-language defaults unless a tenant or
+// script chose otherwise.
+func (r *Registry) Override(s Scope) Choice {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var c Choice
+	if t, ok := r.tenant[s.TenantID]; ok && s.TenantID != 0 {
+		c = t
+	}
+	if sc, ok := r.script[[2]uint64{s.TenantID, s.ScriptID}]; ok && s.ScriptID != 0 {
+		c = sc.over(c)
+	}
+	return c
+}
+
 // Resolve picks the engines for a call. It refuses a simulated engine for a
 // real trunk or node: a simulation recognizer there would "hear" nothing and
 // the call would silently fail every turn.

@@ -61,18 +61,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
+	// mod_audio_stream refuses a second start while its media bug is
+	// attached, so a new authenticated stream for a connected call means
+	// FreeSWITCH gave the old one up: after a network loss the old TCP
+	// connection may stay half-open here for minutes. The old one is closed
+	// and the restart taken, rather than refused.
 	c.mu.Lock()
-	busy := c.connected
-	c.connected = !busy
+	old := c.live
 	c.mu.Unlock()
-	if busy {
+	if old != nil {
+		old.replace()
+		select {
+		case <-old.done:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	me := &liveConn{done: make(chan struct{})}
+	c.mu.Lock()
+	if c.live != nil && c.live != old {
+		c.mu.Unlock()
 		http.Error(w, "stream already connected", http.StatusConflict)
 		return
 	}
+	c.live = me
+	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.connected = false
+		if c.live == me {
+			c.live = nil
+		}
 		c.mu.Unlock()
+		close(me.done)
 	}()
 	rate := c.opts.SampleRate
 	if q, err := strconv.Atoi(r.URL.Query().Get("rate")); err == nil && (q == 8000 || q == 16000) {
@@ -90,6 +109,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.connects++
 	c.mu.Unlock()
+	me.attach(conn)
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/waihu/waihu/app/speech"
 	"github.com/waihu/waihu/app/speech/vad"
 )
@@ -80,20 +82,27 @@ type Call struct {
 	token string
 	opts  Options
 
-	mu        sync.Mutex
-	events    chan Event
-	connected bool
-	connects  int
-	metadata  string
-	promptOn  bool
-	policy    speech.BargeInPolicy
-	promptAt  int
-	broke     bool
-	sendMu    sync.RWMutex
-	gone      chan struct{}
-	forget    sync.Once
-	partial   string
+	mu       sync.Mutex
+	events   chan Event
+	live     *liveConn // the connected stream, if any
+	connects int
+	metadata string
+	promptOn bool
+	policy   speech.BargeInPolicy
+	promptAt int
+	broke    bool
+	sendMu   sync.RWMutex
+	gone     chan struct{}
+	forget   sync.Once
+	partial  string
+	// recognizedMs is the audio given to recognizers, for the call's
+	// ASR usage (billing's recognizer line item).
+	recognizedMs atomic.Int64
 }
+
+// RecognizedMs is how much of the callee's audio (in ms) the call's
+// recognizers were given: speech segments with their pre-roll.
+func (c *Call) RecognizedMs() int { return int(c.recognizedMs.Load()) }
 
 // Events is the call's event stream. It stays open across a stream restart
 // and is closed by Registry.Forget.
@@ -167,6 +176,40 @@ func (c *Call) emit(ev Event, must bool) {
 	select {
 	case c.events <- ev:
 	default:
+	}
+}
+
+// liveConn is a call's connected WebSocket; done closes when its handler
+// has finished (pipeline drained, StreamClosed emitted).
+type liveConn struct {
+	done chan struct{}
+
+	mu       sync.Mutex
+	conn     *websocket.Conn // nil until the upgrade completes
+	replaced bool
+}
+
+// replace closes the stream because a newer one for the same call arrived.
+// The newer one can arrive before this one's upgrade has finished (the
+// 101 reaches FreeSWITCH before the handler records the connection), so
+// the request is remembered and attach closes the connection then.
+func (l *liveConn) replace() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.replaced = true
+	if l.conn != nil {
+		_ = l.conn.Close()
+	}
+}
+
+// attach records the upgraded connection, closing it at once when a newer
+// stream already replaced this one.
+func (l *liveConn) attach(conn *websocket.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.conn = conn
+	if l.replaced {
+		_ = conn.Close()
 	}
 }
 
@@ -423,6 +466,7 @@ func (p *pipeline) recognize(rec speech.StreamingRecognizer, ro speech.Recognize
 	for f := range u.frames {
 		if werr == nil {
 			werr = st.Write(f)
+			p.c.recognizedMs.Add(int64(len(f) / 2 * 1000 / p.rate))
 		}
 	}
 	if werr != nil {
