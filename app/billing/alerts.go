@@ -102,12 +102,20 @@ func (m *SMTPMailer) send(ctx context.Context, to []string, subject, body string
 	}
 }
 
-// RegisterJobs hooks billing to the job runner: the low-balance alert and
-// the periodic reconciliation of holds.
+// RegisterJobs hooks billing to the job runner: the low-balance alert, the
+// periodic reconciliation of holds, and the monthly statements.
 func (s *Service) RegisterJobs(r *jobs.Runner) {
 	r.Handle(JobLowBalance, s.sendLowBalance)
 	r.Every(jobs.Periodic{Kind: "billing.reconcile", Every: s.opt.ReconcileEvery, Run: func(ctx context.Context) error {
 		_, err := s.Reconcile(ctx)
+		return err
+	}})
+	r.Handle(JobMonthlyStatement, s.SendMonthlyStatement)
+	r.Every(jobs.Periodic{Kind: jobScheduleStatements, Every: s.opt.StatementCheckEvery, Run: func(ctx context.Context) error {
+		n, err := s.ScheduleStatements(ctx)
+		if n > 0 {
+			r.Nudge()
+		}
 		return err
 	}})
 }

@@ -21,12 +21,14 @@
 //     the campaign resumes what it paused there.
 //   - call control: AttemptFinished in the transaction that writes the
 //     attempt's final state; CDRReceived in the transaction that stores a CDR
-//     (either order, replays are no-ops); RecordUsage (ASR/TTS/LLM) before
-//     the finish; during a call, ExtendHold about once a minute
+//     (either order, replays are no-ops); RecordUsage (ASR/TTS/LLM) in the
+//     finish transaction before AttemptFinished (callctl's OnUsage hook; a
+//     call the CDR settled first gets its usage charged then); during a call, ExtendHold about once a minute
 //     (ErrInsufficientFunds = end the call politely) and MaxTalkSeconds for
 //     FreeSWITCH's sched_hangup.
-//   - RegisterJobs(runner): the low-balance alert job and the periodic
-//     Reconcile; Hooks.LowBalance for webhooks.
+//   - RegisterJobs(runner): the low-balance alert job, the periodic
+//     Reconcile and the monthly statements (monthly.go); Hooks.LowBalance
+//     for webhooks.
 //   - Verify checks every money invariant (kill tests call it).
 package billing
 
@@ -69,6 +71,12 @@ type Options struct {
 	Providers map[string]Provider
 	// MaxInvoicePDF caps an uploaded invoice PDF.
 	MaxInvoicePDF int
+	// Monthly statements are sent on StatementDay (1–28, default 1) from
+	// StatementHour (0–23; nil = 2) in Zone; StatementCheckEvery is how
+	// often the scheduler looks (default 10 min).
+	StatementDay        int
+	StatementHour       *int
+	StatementCheckEvery time.Duration
 }
 
 // Hooks let other domains react to money events without billing importing them.
@@ -117,6 +125,16 @@ func New(db *store.DB, accounts *tenant.Service, log *slog.Logger, opt Options) 
 	}
 	if opt.MaxInvoicePDF <= 0 {
 		opt.MaxInvoicePDF = 5 << 20
+	}
+	if opt.StatementDay <= 0 || opt.StatementDay > 28 {
+		opt.StatementDay = 1
+	}
+	if opt.StatementHour == nil || *opt.StatementHour < 0 || *opt.StatementHour > 23 {
+		h := 2
+		opt.StatementHour = &h
+	}
+	if opt.StatementCheckEvery <= 0 {
+		opt.StatementCheckEvery = 10 * time.Minute
 	}
 	return &Service{db: db, log: log, opt: opt, accounts: accounts}
 }

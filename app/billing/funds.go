@@ -226,16 +226,87 @@ func (s *Service) MaxTalkSeconds(ctx context.Context, tx *gorm.DB, a *store.Call
 }
 
 // RecordUsage stores what a call consumed of pass-through engines (ASR, TTS,
-// LLM). Call control records it before the attempt finishes; usage recorded
-// after the call was charged is kept but not charged.
+// LLM). Call control records it in the transaction that finishes the
+// attempt, before AttemptFinished runs, so a call settled at its finish is
+// rated with its usage. FreeSWITCH posts the CDR before the hangup event,
+// though, so a call is usually charged from its CDR before its usage is
+// known: the usage is then charged once, as its own ledger transaction
+// (key call:<uuid>:usage) that re-rates the call's charge record with the
+// usage lines. Only the first report of a call counts; replays change nothing.
 func (s *Service) RecordUsage(ctx context.Context, tx *gorm.DB, a *store.CallAttempt, u Usage) error {
+	if a == nil || a.UUID == "" || a.TenantID == 0 {
+		return errors.New("billing usage: attempt with a UUID and tenant required")
+	}
+	tx = tx.WithContext(pctx(ctx))
+	// The first report is the call's usage: a call is finished once, so a
+	// second report is a replay (or a stray) and changes nothing.
+	var seen int64
+	if err := tx.Model(&store.CallUsage{}).Where("attempt_uuid = ?", a.UUID).Count(&seen).Error; err != nil {
+		return fmt.Errorf("record usage: %w", err)
+	}
+	if seen > 0 {
+		return nil
+	}
 	row := store.CallUsage{TenantOwned: store.TenantOwned{TenantID: a.TenantID}, AttemptUUID: a.UUID, ASRSec: u.ASRSec, TTSChars: u.TTSChars, LLMTokens: u.LLMTokens}
-	err := tx.WithContext(pctx(ctx)).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "attempt_uuid"}},
-		DoUpdates: clause.AssignmentColumns([]string{"asr_sec", "tts_chars", "llm_tokens"})}).Create(&row).Error
+	inserted, err := insertOnce(tx, &row)
 	if err != nil {
 		return fmt.Errorf("record usage: %w", err)
 	}
-	return nil
+	if !inserted {
+		return nil
+	}
+	return s.chargeUsage(ctx, tx, a, u)
+}
+
+// chargeUsage adds a late usage report to a call charged already.
+func (s *Service) chargeUsage(ctx context.Context, tx *gorm.DB, a *store.CallAttempt, u Usage) error {
+	if _, err := lockAccounts(tx, a.TenantID); err != nil {
+		return err
+	}
+	var cc store.CallCharge
+	err := tx.Where("attempt_uuid = ?", a.UUID).Take(&cc).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil // not charged yet: the charge reads the usage row
+	}
+	if err != nil {
+		return fmt.Errorf("read call charge: %w", err)
+	}
+	key := "call:" + a.UUID + ":usage"
+	var posted int64
+	if err := tx.Model(&store.LedgerTxn{}).Where(map[string]any{"key": key}).Count(&posted).Error; err != nil {
+		return fmt.Errorf("look up usage charge: %w", err)
+	}
+	if posted > 0 {
+		return nil
+	}
+	plan, err := planByID(tx, cc.TenantID, cc.PlanID)
+	if err != nil {
+		return err
+	}
+	b := Rate(plan, cc.BillSec, u)
+	delta := b.TotalFen - cc.TotalFen
+	if delta < 0 || (b.TTSFen == cc.TTSFen && b.LLMFen == cc.LLMFen && b.ASRFen == cc.ASRFen) {
+		return nil // nothing new to charge (or a smaller report than the one charged)
+	}
+	upd := map[string]any{"asr_fen": b.ASRFen, "tts_fen": b.TTSFen, "llm_fen": b.LLMFen, "minimum_fen": b.MinimumFen, "total_fen": b.TotalFen, "updated_at": s.now()}
+	res := tx.Model(&store.CallCharge{}).Where("id = ? AND total_fen = ?", cc.ID, cc.TotalFen).Updates(upd)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
+	}
+	if delta > 0 {
+		unpaid, err := s.debit(ctx, tx, txnSpec{key: key, tenantID: cc.TenantID, kind: store.TxnCharge, campaignID: cc.CampaignID, attemptUUID: a.UUID,
+			memo: fmt.Sprintf("call usage: ASR %ds, TTS %d chars, LLM %d tokens", u.ASRSec, u.TTSChars, u.LLMTokens)}, delta, 0)
+		if err != nil {
+			return err
+		}
+		if unpaid > 0 {
+			if err := tx.Model(&store.CallCharge{}).Where("id = ?", cc.ID).Update("unpaid_fen", gorm.Expr("unpaid_fen + ?", unpaid)).Error; err != nil {
+				return err
+			}
+		}
+	}
+	a.CostFen = b.TotalFen
+	return setAttemptCost(tx, a.UUID, b.TotalFen)
 }
 
 // AttemptFinished is called by call control in the transaction that writes

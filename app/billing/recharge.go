@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -234,11 +235,39 @@ func (s *Service) HandleNotify(ctx context.Context, provider string, form url.Va
 	if err != nil {
 		return "", err
 	}
+	return s.notified(ctx, provider, p, n)
+}
+
+// HandleNotifyRequest processes a callback as it came: a provider that signs
+// a raw body in headers (RawNotifier, WeChat Pay v3) verifies it as is,
+// the others read it as a form (Alipay).
+func (s *Service) HandleNotifyRequest(ctx context.Context, provider string, h http.Header, body []byte) (string, error) {
+	p, ok := s.opt.Providers[provider]
+	if !ok {
+		return "", store.ErrNotFound
+	}
+	raw, ok := p.(RawNotifier)
+	if !ok {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", apperr.Invalid("body", "is not a form")
+		}
+		return s.HandleNotify(ctx, provider, form)
+	}
+	n, err := raw.VerifyRawNotify(h, body)
+	if err != nil {
+		return "", err
+	}
+	return s.notified(ctx, provider, p, n)
+}
+
+// notified pays the order of a verified notice, once.
+func (s *Service) notified(ctx context.Context, provider string, p Provider, n *PaymentNotice) (string, error) {
 	if !n.Paid {
 		return p.Ack(), nil // e.g. WAIT_BUYER_PAY: nothing to do yet
 	}
 	ctx = pctx(ctx)
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		var o store.RechargeOrder
 		if err := tx.Where("`no` = ? AND method = ?", n.OrderNo, provider).Take(&o).Error; err != nil {
 			return store.Translate(err)

@@ -25,6 +25,7 @@ type LedgerRow struct {
 	Account      string    `json:"account"`
 	AmountFen    int64     `json:"amount_fen"`
 	BalanceAfter int64     `json:"balance_after_fen"`
+	RunningFen   int64     `json:"running_fen" gorm:"-"` // running total of the filtered lines
 	CampaignID   uint64    `json:"campaign_id"`
 	AttemptUUID  string    `json:"attempt_uuid"`
 	Memo         string    `json:"memo"`
@@ -57,13 +58,38 @@ func (f *LedgerFilter) validate() error {
 	return v.Err()
 }
 
-// Ledger lists a tenant's ledger lines newest first.
+// Ledger lists a tenant's ledger lines newest first. Each line carries its
+// account's balance after it and the running total of the lines the filter
+// selects (the sum of every selected line up to and including it).
 func (s *Service) Ledger(ctx context.Context, tenantID uint64, f LedgerFilter, p store.Page) ([]LedgerRow, uint64, error) {
 	if err := f.validate(); err != nil {
 		return nil, 0, err
 	}
+	var rows []LedgerRow
+	if err := p.Apply(s.ledgerQuery(ctx, tenantID, f).Select(ledgerColumns), "e.id").Scan(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("list ledger: %w", err)
+	}
+	out, next := store.Trim(p, rows, func(r LedgerRow) uint64 { return r.EntryID })
+	if len(out) > 0 {
+		var through int64
+		if err := s.ledgerQuery(ctx, tenantID, f).Where("e.id <= ?", out[0].EntryID).
+			Select("COALESCE(SUM(e.amount_fen), 0)").Scan(&through).Error; err != nil {
+			return nil, 0, fmt.Errorf("ledger running total: %w", err)
+		}
+		for i := range out {
+			out[i].RunningFen = through
+			through -= out[i].AmountFen
+		}
+	}
+	return out, next, nil
+}
+
+const ledgerColumns = "e.id AS entry_id, t.id AS txn_id, e.created_at AS at, t.day, t.kind, a.kind AS account, e.amount_fen, e.balance_after, t.campaign_id, t.attempt_uuid, t.memo"
+
+// ledgerQuery is a tenant's ledger entries (balance and arrears accounts)
+// under a filter, without columns or order.
+func (s *Service) ledgerQuery(ctx context.Context, tenantID uint64, f LedgerFilter) *gorm.DB {
 	q := s.db.With(pctx(ctx)).Table("ledger_entries AS e").
-		Select("e.id AS entry_id, t.id AS txn_id, e.created_at AS at, t.day, t.kind, a.kind AS account, e.amount_fen, e.balance_after, t.campaign_id, t.attempt_uuid, t.memo").
 		Joins("JOIN ledger_txns t ON t.id = e.txn_id").Joins("JOIN billing_accounts a ON a.id = e.account_id").
 		Where("a.tenant_id = ?", tenantID)
 	if f.Kind != "" {
@@ -78,12 +104,97 @@ func (s *Service) Ledger(ctx context.Context, tenantID uint64, f LedgerFilter, p
 	if f.CampaignID != 0 {
 		q = q.Where("t.campaign_id = ?", f.CampaignID)
 	}
-	var rows []LedgerRow
-	if err := p.Apply(q, "e.id").Scan(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list ledger: %w", err)
+	return q
+}
+
+// LedgerTotals sums the lines a ledger filter selects.
+type LedgerTotals struct {
+	Lines     int64 `json:"lines" gorm:"column:line_count"`
+	CreditFen int64 `json:"credit_fen"` // sum of the positive lines
+	DebitFen  int64 `json:"debit_fen"`  // sum of the negative lines, as a positive figure
+	NetFen    int64 `json:"net_fen"`    // credits - debits: the running total after the last line
+}
+
+// LedgerSummary totals a tenant's ledger lines under a filter.
+func (s *Service) LedgerSummary(ctx context.Context, tenantID uint64, f LedgerFilter) (*LedgerTotals, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
 	}
-	out, next := store.Trim(p, rows, func(r LedgerRow) uint64 { return r.EntryID })
-	return out, next, nil
+	var t LedgerTotals
+	err := s.ledgerQuery(ctx, tenantID, f).Select("COUNT(*) AS line_count, " +
+		"COALESCE(SUM(CASE WHEN e.amount_fen > 0 THEN e.amount_fen ELSE 0 END), 0) AS credit_fen, " +
+		"COALESCE(SUM(CASE WHEN e.amount_fen < 0 THEN -e.amount_fen ELSE 0 END), 0) AS debit_fen").Scan(&t).Error
+	if err != nil {
+		return nil, fmt.Errorf("ledger totals: %w", err)
+	}
+	t.NetFen = t.CreditFen - t.DebitFen
+	return &t, nil
+}
+
+// MaxLedgerExportLines bounds one ledger export; a wider one is refused
+// with a request to narrow the dates.
+const MaxLedgerExportLines = 500000
+
+// WriteLedgerXLSX exports the lines a ledger filter selects, oldest first,
+// with each line's balance after and the running total, and a totals row:
+// the figures are the ledger's own (amounts in yuan, two decimals).
+func (s *Service) WriteLedgerXLSX(ctx context.Context, w io.Writer, tenantID uint64, f LedgerFilter) error {
+	tot, err := s.LedgerSummary(ctx, tenantID, f)
+	if err != nil {
+		return err
+	}
+	if tot.Lines > MaxLedgerExportLines {
+		return apperr.Invalid("from", fmt.Sprintf("the range has %d lines, more than %d: choose fewer days", tot.Lines, MaxLedgerExportLines))
+	}
+	x := excelize.NewFile()
+	defer x.Close()
+	sheet := "Ledger"
+	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	sw, err := x.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", []any{"Line / 流水号", "Time / 时间", "Day / 记账日", "Kind / 类型", "Account / 账户", "Campaign / 任务",
+		"Call / 通话", "Memo / 摘要", "Amount / 金额 (CNY)", "Balance after / 余额 (CNY)", "Running total / 累计 (CNY)"}); err != nil {
+		return err
+	}
+	row, running, after := 2, int64(0), uint64(0)
+	for {
+		var batch []LedgerRow
+		if err := s.ledgerQuery(ctx, tenantID, f).Select(ledgerColumns).Where("e.id > ?", after).Order("e.id").Limit(2000).Scan(&batch).Error; err != nil {
+			return fmt.Errorf("export ledger: %w", err)
+		}
+		for _, r := range batch {
+			running += r.AmountFen
+			cell, _ := excelize.CoordinatesToCellName(1, row)
+			if err := sw.SetRow(cell, []any{r.EntryID, r.At.In(s.opt.Zone).Format("2006-01-02 15:04:05"), r.Day, r.Kind, r.Account, r.CampaignID,
+				r.AttemptUUID, r.Memo, yuanCell(r.AmountFen), yuanCell(r.BalanceAfter), yuanCell(running)}); err != nil {
+				return err
+			}
+			row++
+			after = r.EntryID
+		}
+		if len(batch) < 2000 {
+			break
+		}
+	}
+	for _, r := range [][]any{
+		{"Lines / 笔数", tot.Lines}, {"Credits / 收入 (CNY)", yuanCell(tot.CreditFen)},
+		{"Debits / 支出 (CNY)", yuanCell(tot.DebitFen)}, {"Net / 合计 (CNY)", yuanCell(tot.NetFen)},
+	} {
+		row++
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		if err := sw.SetRow(cell, r); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	_, err = x.WriteTo(w)
+	return err
 }
 
 // ConsumptionRow is what a tenant's calls cost on one day (or month) for
