@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -81,6 +82,21 @@ type EngineOptions struct {
 	Streams    *stream.Registry
 	StreamURL  string
 	Recognizer func(a *store.CallAttempt, lang string) speech.StreamingRecognizer
+	// DialogOptions, when set, adds options to each call's dialogue: the
+	// deployment's chat model (dialog.WithClassifier, WithChatModel).
+	DialogOptions func(a *store.CallAttempt) []dialog.Option
+	// SpeechTurns, when set, returns (and forgets) the per-turn engine and
+	// latency records of a call (speech.TurnLog.Take); they are stored in
+	// the call's timeline as "speech_turns" for the console's transcript.
+	SpeechTurns func(callUUID string) []speech.TurnRecord
+	// FileRecognizer picks the batch recognizer of utterance mode: when a
+	// call has no working audio stream (streaming not configured, or the
+	// stream failed twice), each answer is recorded by FreeSWITCH's record
+	// application into UtteranceDir and recognized from the file.
+	// UtteranceDir must be the same path for FreeSWITCH and waihu (a
+	// shared volume); default RecordDir/utterances.
+	FileRecognizer func(a *store.CallAttempt, lang string) speech.FileRecognizer
+	UtteranceDir   string
 	// Funds, when set, bounds each answered call by the tenant's money.
 	Funds Funds
 	// MaxCallSec caps any call (default 1 hour).
@@ -89,6 +105,11 @@ type EngineOptions struct {
 	// made the dialogue act (speech, silence, end of a prompt) to the
 	// command that carries the act out: waihu's own share of a turn.
 	OnTurnLatency func(time.Duration)
+	// Announcements, when set, are the carrier announcement references the
+	// early audio is fingerprinted against (earlyaudio.go); it needs
+	// RecordDir. EarlyRecordSeconds bounds that recording (default 10).
+	Announcements      *Announcements
+	EarlyRecordSeconds int
 	// Pool overrides the ESL pool options (tests shorten timeouts).
 	Pool esl.PoolOptions
 }
@@ -107,7 +128,9 @@ type Engine struct {
 
 	mu    sync.Mutex
 	nodes map[uint64]*nodeRuntime
-	calls map[string]*liveCall
+	// trunkNext is when each trunk's next originate may leave (paceSlot).
+	trunkNext map[uint64]time.Time
+	calls     map[string]*liveCall
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -117,9 +140,10 @@ type Engine struct {
 type nodeRuntime struct {
 	row   store.Node
 	calls int
-	// Each second at most MaxCPS originates leave for the node.
-	second time.Time
-	sent   int
+	// next is when the node's next originate may leave: originates are
+	// spaced 1/MaxCPS apart (cpsPacer), so no one-second window, however
+	// it is cut, carries more than MaxCPS of them.
+	next time.Time
 }
 
 // liveCall is an attempt this process placed and still follows.
@@ -137,11 +161,17 @@ type liveCall struct {
 	result     *sessionResult
 	finished   chan struct{}
 	finishOnce sync.Once
+	// verify makes the tracker check the call against FreeSWITCH (node
+	// reconnected or lost, socket lost: resilience.go); sockLost says its
+	// outbound socket closed with no hangup seen.
+	verify   chan struct{}
+	sockLost atomic.Bool
 }
 
 // sessionResult is what the call's dialogue produced.
 type sessionResult struct {
 	grade, tags, vars, timeline, recordPath, err string
+	usage                                        Usage
 }
 
 // NewEngine builds the engine; Start connects it.
@@ -171,9 +201,22 @@ func NewEngine(svc *Service, o EngineOptions) *Engine {
 	po.Log = o.Log
 	e := &Engine{svc: svc, db: svc.db, o: o, log: o.Log, nodes: map[uint64]*nodeRuntime{}, calls: map[string]*liveCall{}}
 	e.pool = esl.NewPool(po)
-	e.outbound = esl.NewOutboundServer(esl.OutboundOptions{Log: o.Log})
+	e.outbound = esl.NewOutboundServer(esl.OutboundOptions{Log: o.Log, KeepChannelData: keepChannelData})
 	e.pool.OnState(e.nodeState)
 	return e
+}
+
+// keepChannelData picks what a session keeps of the outbound `connect`
+// reply for the call's life: the headers call control reads and waihu's
+// own channel variables, not the ~170 headers FreeSWITCH sends (about
+// 15 KiB per concurrent call once parsed).
+func keepChannelData(name string) bool {
+	switch name {
+	case "Answer-State", "Channel-State", "Channel-Call-State", "Call-Direction", "Channel-Name",
+		"Caller-Destination-Number", "Caller-Caller-ID-Number", "Reply-Text":
+		return true
+	}
+	return strings.HasPrefix(name, "variable_waihu_")
 }
 
 // Start listens for FreeSWITCH's outbound sockets on listen, connects to
@@ -191,7 +234,9 @@ func (e *Engine) Start(ctx context.Context, listen string) error {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		_ = e.outbound.Serve(ln, e.runSession)
+		_ = e.outbound.Serve(ln, func(ctx context.Context, s *esl.OutboundSession) {
+			e.runSession(e.withAttempt(ctx, s.UUID()), s)
+		})
 	}()
 	if err := e.refreshNodes(e.ctx); err != nil {
 		return err
@@ -300,6 +345,9 @@ func (e *Engine) nodeState(id uint64, up bool, err error) {
 	if dbErr := e.db.With(ctx).Model(&store.Node{}).Where("id = ?", id).Updates(upd).Error; dbErr != nil {
 		e.log.Warn("record node state", "node", id, "err", dbErr)
 	}
+	// Events of this node's calls may have been lost while it was away:
+	// every call followed on it checks itself (resilience.go).
+	e.suspectNode(id)
 	if up && e.ctx != nil {
 		go e.ReconcileNode(e.ctx, id)
 	}
@@ -314,18 +362,16 @@ func (e *Engine) NodeLoads() []NodeLoad {
 	out := make([]NodeLoad, 0, len(e.nodes))
 	for id, n := range e.nodes {
 		h, _ := e.pool.Health(id)
-		sec := now.Truncate(time.Second)
-		sent := n.sent
-		if !n.second.Equal(sec) {
-			sent = 0
-		}
+		_, free := paceSlot(n.next, n.row.MaxCPS, now)
 		out = append(out, NodeLoad{ID: id, Healthy: h.Up, State: n.row.State, Simulated: n.row.Simulated,
-			MaxCalls: n.row.MaxCalls, Calls: n.calls, CPSFree: n.row.MaxCPS <= 0 || sent < n.row.MaxCPS})
+			MaxCalls: n.row.MaxCalls, Calls: n.calls, CPSFree: free})
 	}
 	return out
 }
 
-// reserve picks a node and counts the call against it (calls and CPS).
+// reserve picks a node whose CPS has room within maxPaceWait and counts
+// the call against its capacity; the CPS slot itself is taken by pace,
+// right before the originate leaves.
 func (e *Engine) reserve(simulated bool) (uint64, bool) {
 	loads := e.NodeLoads()
 	id, ok := PickNode(loads, simulated)
@@ -335,16 +381,62 @@ func (e *Engine) reserve(simulated bool) (uint64, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := e.nodes[id]
+	if n == nil || n.calls >= n.row.MaxCalls {
+		return 0, false
+	}
+	n.calls++
+	return id, true
+}
+
+// pace takes the call's CPS slot on its node and trunk and returns how
+// long to wait for it. Slots are spaced 1/MaxCPS apart, so no one-second
+// window, however a carrier cuts it, holds more than MaxCPS originates.
+// It refuses when the slot is more than maxPaceWait away.
+func (e *Engine) pace(nodeID uint64, t *store.Trunk) (time.Duration, bool) {
+	now := time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.nodes[nodeID]
 	if n == nil {
 		return 0, false
 	}
-	sec := time.Now().Truncate(time.Second)
-	if !n.second.Equal(sec) {
-		n.second, n.sent = sec, 0
+	nodeAt, ok := paceSlot(n.next, n.row.MaxCPS, now)
+	if !ok {
+		return 0, false
 	}
-	n.sent++
-	n.calls++
-	return id, true
+	trunkAt, ok := paceSlot(e.trunkNext[t.ID], t.MaxCPS, now)
+	if !ok {
+		return 0, false
+	}
+	at := nodeAt
+	if trunkAt.After(at) {
+		at = trunkAt
+	}
+	if n.row.MaxCPS > 0 {
+		n.next = at.Add(time.Second / time.Duration(n.row.MaxCPS))
+	}
+	if t.MaxCPS > 0 {
+		if e.trunkNext == nil {
+			e.trunkNext = map[uint64]time.Time{}
+		}
+		e.trunkNext[t.ID] = at.Add(time.Second / time.Duration(t.MaxCPS))
+	}
+	return at.Sub(now), true
+}
+
+// maxPaceWait bounds how long an originate waits for its CPS slot; past
+// it the dial is refused (not dialed) and the campaign tries again later.
+const maxPaceWait = time.Second
+
+// paceSlot is the cpsPacer: originates under a limit of cps per second
+// leave 1/cps apart, the next at next (or now if that has passed). It
+// reports the slot and whether it falls within maxPaceWait. cps <= 0 is
+// no limit.
+func paceSlot(next time.Time, cps int, now time.Time) (time.Time, bool) {
+	if cps <= 0 || !next.After(now) {
+		return now, true
+	}
+	return next, next.Sub(now) <= maxPaceWait
 }
 
 func (e *Engine) release(nodeID uint64) {
@@ -434,7 +526,7 @@ func (e *Engine) Dial(ctx context.Context, a *store.CallAttempt) error {
 	}
 	a.NodeID, a.TrunkID, a.Simulated = nodeID, t.ID, t.Simulated
 
-	lc := &liveCall{attempt: *a, nodeID: nodeID, simulated: t.Simulated, trunk: t, finished: make(chan struct{})}
+	lc := &liveCall{attempt: *a, nodeID: nodeID, simulated: t.Simulated, trunk: t, finished: make(chan struct{}), verify: make(chan struct{}, 1)}
 	mb, err := e.pool.Watch(nodeID, a.UUID)
 	if err != nil {
 		e.release(nodeID)
@@ -444,6 +536,21 @@ func (e *Engine) Dial(ctx context.Context, a *store.CallAttempt) error {
 	e.calls[a.UUID] = lc
 	e.mu.Unlock()
 
+	// The call's CPS slot (node and trunk), taken last so the database
+	// write above cannot bunch originates that were spaced before it.
+	wait, ok := e.pace(nodeID, t)
+	if !ok {
+		e.forget(lc)
+		return errors.Join(store.ErrNotDialed, errors.New("the trunk's or node's calls per second are taken for the next second"))
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			e.forget(lc)
+			return errors.Join(store.ErrNotDialed, ctx.Err())
+		}
+	}
 	job, err := e.pool.BgAPI(ctx, nodeID, cmd)
 	if err != nil {
 		var ce *esl.CommandError
@@ -494,6 +601,8 @@ func (e *Engine) track(lc *liveCall, mb *esl.Mailbox, job *esl.Job) {
 	}
 	var errCause string
 	var errAt <-chan time.Time
+	var sus suspicion
+	defer sus.clear()
 	// A call that never produces a final event (node lost) is left to
 	// reconciliation: the loop ends with the mailbox.
 	for {
@@ -513,6 +622,15 @@ func (e *Engine) track(lc *liveCall, mb *esl.Mailbox, job *esl.Job) {
 			}
 			e.finish(ctx, lc, Final{Ending: Ending{HangupCause: cause}})
 			return
+		case <-lc.verify:
+			sus.start(e.checkEvery())
+			if e.checkCall(ctx, lc, &sus) {
+				return
+			}
+		case <-sus.C():
+			if e.checkCall(ctx, lc, &sus) {
+				return
+			}
 		case ev, ok := <-mb.C():
 			if !ok {
 				return
@@ -583,9 +701,19 @@ func (e *Engine) finish(ctx context.Context, lc *liveCall, f Final) {
 		lc.mu.Lock()
 		f.EarlyMedia = lc.early
 		if r := lc.result; r != nil {
-			f.Grade, f.Tags, f.Vars, f.Timeline, f.RecordPath, f.Error = r.grade, r.tags, r.vars, r.timeline, r.recordPath, r.err
+			f.Grade, f.Tags, f.Vars, f.Timeline, f.RecordPath = r.grade, r.tags, r.vars, r.timeline, r.recordPath
+			f.Usage = r.usage
+			if r.err != "" {
+				f.Error = r.err
+			}
+		}
+		if f.Error == "" && lc.sockLost.Load() {
+			f.Error = "the call's socket to waihu closed without a hangup; waihu ended the call"
 		}
 		lc.mu.Unlock()
+		if e.o.SpeechTurns != nil {
+			f.Timeline = withSpeechTurns(f.Timeline, e.o.SpeechTurns(lc.attempt.UUID))
+		}
 		if _, err := e.svc.Finish(ctx, lc.attempt.UUID, f); err != nil {
 			e.log.Error("finish call", "attempt", lc.attempt.UUID, "err", err)
 		}
@@ -710,6 +838,27 @@ func (e *Engine) Reconcile(ctx context.Context, a *store.CallAttempt) error {
 		kill, _ := esl.UUIDKill(a.UUID, "NORMAL_CLEARING")
 		_, err := e.pool.API(ctx, a.NodeID, kill)
 		return err
+	}
+	// No channel and no CDR prove the number was never called only if the
+	// node has been up since the dial: a crashed FreeSWITCH loses its
+	// channels and the CDRs it had not posted yet. Otherwise the attempt
+	// ends as lost, and the campaign's retry rules decide (never a blind
+	// redial).
+	if a.DialedAt != nil {
+		reply, err := e.pool.API(ctx, a.NodeID, esl.Status())
+		if err != nil {
+			return fmt.Errorf("reconcile %s: node %d unreachable: %w", a.UUID, a.NodeID, err)
+		}
+		up, err := esl.ParseStatusUptime(reply)
+		if err != nil {
+			return fmt.Errorf("reconcile %s: %w", a.UUID, err)
+		}
+		if startedAt := time.Now().Add(-up); startedAt.After(*a.DialedAt) {
+			reason := fmt.Sprintf("FreeSWITCH node %d restarted at %s, after the dial; its channel and CDR are gone", a.NodeID, startedAt.UTC().Format(time.RFC3339))
+			e.log.Warn("attempt lost with a restarted switch", "attempt", a.UUID, "reason", reason)
+			_, err := e.svc.Finish(ctx, a.UUID, Final{Ending: Ending{Answered: a.AnsweredAt != nil, HangupCause: CauseLostTrack}, AnsweredAt: a.AnsweredAt, Error: reason})
+			return err
+		}
 	}
 	return release("FreeSWITCH has no channel and no CDR for it")
 }

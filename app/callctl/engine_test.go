@@ -3,9 +3,13 @@ package callctl_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,5 +236,76 @@ func TestFundsBoundTheCall(t *testing.T) {
 	got := r.final(r.dial("+8613900139000", 1))
 	if got.HangupCause != "ALLOTTED_TIMEOUT" {
 		t.Fatalf("the call ended with %q, want FreeSWITCH's sched_hangup (ALLOTTED_TIMEOUT)", got.HangupCause)
+	}
+}
+
+// TestOriginatesSpacedUnderTrunkCPS: a burst of dials against a trunk
+// limited to 5 calls per second leaves the node 200 ms apart, so no
+// one-second window the carrier might count over holds more than 5
+// originates (the simulator's own timestamps); dials whose slot is more
+// than a second away are refused as not dialed, never burst.
+func TestOriginatesSpacedUnderTrunkCPS(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	r := newRig(t, db, nil, 0.02)
+	if err := db.With(store.AsPlatform(context.Background())).Model(&store.Trunk{}).Where("id = ?", r.trunk.ID).Update("max_cps", 5).Error; err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var placed []*store.CallAttempt
+	refused := 0
+	for i := 0; i < 10; i++ {
+		now := time.Now().UTC()
+		a := &store.CallAttempt{UUID: uuid.NewString(), CampaignID: 1, ContactID: uint64(i + 1), AttemptNo: 1, Phone: fmt.Sprintf("+86139777%05d", i*10),
+			State: store.AttemptDialing, QueuedAt: now, DialedAt: &now, ScriptVersionID: 1}
+		if err := db.With(store.WithTenant(context.Background(), 1)).Create(a).Error; err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := r.engine.Dial(context.Background(), a)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				placed = append(placed, a)
+			case errors.Is(err, store.ErrNotDialed):
+				refused++
+			default:
+				t.Errorf("dial: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(placed) < 5 || refused == 0 {
+		t.Fatalf("%d placed, %d refused: want the first second's slots placed and the rest refused", len(placed), refused)
+	}
+	var created []time.Time
+	for _, a := range placed {
+		var c switchsim.CallInfo
+		r.waitFor("the originate of "+a.UUID+" to reach the switch", func() bool {
+			var ok bool
+			c, ok = r.sim.Call(a.UUID)
+			return ok
+		})
+		created = append(created, c.Created)
+	}
+	sort.Slice(created, func(i, j int) bool { return created[i].Before(created[j]) })
+	// The slots are exactly 200 ms apart when they leave waihu; arrival
+	// jitter of a few ms at the switch is allowed for (a one-second burst
+	// would put all ten within milliseconds).
+	const window = time.Second - 20*time.Millisecond
+	for i := range created {
+		n := 0
+		for j := i; j < len(created) && created[j].Sub(created[i]) < window; j++ {
+			n++
+		}
+		if n > 5 {
+			t.Fatalf("%d originates within one second of %s, trunk limit 5: %v", n, created[i].Format("15:04:05.000"), created)
+		}
+	}
+	for _, a := range placed {
+		r.final(a)
 	}
 }

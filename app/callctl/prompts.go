@@ -19,6 +19,10 @@ type TTSPrompts struct {
 	// BaseURL is where FreeSWITCH fetches prompts, with the FreeSWITCH
 	// credentials: http://freeswitch:<secret>@waihu:8080/api/v1/fs/prompts
 	BaseURL string
+	// Choose, when set, may override the language's voice for the call
+	// whose session ctx belongs to (AttemptFrom): the tenant's or script's
+	// chosen synthesizer and voice. ok=false keeps the language's voice.
+	Choose func(ctx context.Context, lang string) (key ttscache.Key, ok bool)
 }
 
 // Prompt synthesizes (or finds cached) the line and returns what to play.
@@ -29,6 +33,11 @@ func (p *TTSPrompts) Prompt(ctx context.Context, text, lang string, simulated bo
 			key, ok = p.Voices["en"]
 		} else {
 			key, ok = p.Voices["zh"]
+		}
+	}
+	if p.Choose != nil {
+		if k, chosen := p.Choose(ctx, lang); chosen {
+			key, ok = k, true
 		}
 	}
 	if !ok {

@@ -39,6 +39,7 @@ type Service struct {
 	rules       []OutcomeRule
 	finishHooks []FinishHook
 	cdrHooks    []CDRHook
+	usageHooks  []UsageHook
 }
 
 // New returns a call-control service over db.
@@ -69,6 +70,8 @@ type Final struct {
 	Timeline   string
 	RecordPath string
 	Error      string
+	// Usage is what the call consumed of pass-through engines (usage.go).
+	Usage Usage
 }
 
 // Finish moves the attempt with this UUID to finished, exactly once: the
@@ -141,6 +144,9 @@ func (s *Service) finishTx(ctx context.Context, tx *gorm.DB, uuid string, f Fina
 	}
 	if err := tx.Where("id = ?", a.ID).Take(&a).Error; err != nil {
 		return false, fmt.Errorf("reload attempt %s: %w", uuid, err)
+	}
+	if err := s.recordUsage(ctx, tx, &a, f.Usage); err != nil {
+		return false, err
 	}
 	for _, h := range s.finishHooks {
 		if err := h(ctx, tx, &a); err != nil {

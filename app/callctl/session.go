@@ -2,8 +2,6 @@ package callctl
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/waihu/waihu/app/apperr"
 	"github.com/waihu/waihu/app/dialog"
-	"github.com/waihu/waihu/app/speech"
 	"github.com/waihu/waihu/app/speech/stream"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/esl"
@@ -50,10 +47,14 @@ type session struct {
 	start time.Time
 	// evAt is when the event the dialogue is acting on arrived.
 	evAt time.Time
-	// audio is the callee's audio stream when streaming recognition runs.
+	// audio is the callee's audio stream when streaming recognition runs;
+	// ax the state of the listening path (audio.go, utterance.go).
 	audio *stream.Call
+	ax    audioState
 	// fundsOut is set when billing can no longer cover the call.
 	fundsOut atomic.Bool
+	// meter counts pass-through usage for billing (usage.go).
+	meter usageMeter
 }
 
 // event notes the arrival of an event the dialogue will act on.
@@ -91,10 +92,16 @@ func (e *Engine) runSession(ctx context.Context, s *esl.OutboundSession) {
 	lc.mu.Unlock()
 	ss := &session{e: e, s: s, lc: lc, uuid: uuid, start: time.Now()}
 	defer func() {
+		// A socket that died with no hangup seen leaves the channel parked
+		// on FreeSWITCH: the engine ends it (resilience.go).
+		lost := s.Err() != nil && s.HangupEvent() == nil
 		_ = s.Close()
 		lc.mu.Lock()
 		close(lc.sessDone)
 		lc.mu.Unlock()
+		if lost {
+			e.sessionLost(lc)
+		}
 	}()
 	if err := s.MyEvents(ctx); err != nil {
 		e.log.Warn("myevents", "attempt", uuid, "err", err)
@@ -119,6 +126,8 @@ func (e *Engine) runSession(ctx context.Context, s *esl.OutboundSession) {
 func (ss *session) earlyMedia(ctx context.Context) bool {
 	limit := time.NewTimer(ss.e.o.RingTimeout + 10*time.Second)
 	defer limit.Stop()
+	// The fingerprint layer (earlyaudio.go) records the announcement.
+	rec := ss.startEarlyRecord(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,7 +135,13 @@ func (ss *session) earlyMedia(ctx context.Context) bool {
 		case <-limit.C:
 			return false
 		case <-ss.s.HungUp():
+			ss.judgeEarly(ctx, rec, "")
 			return false
+		case <-rec.done():
+			if ss.judgeEarly(ctx, rec, "") {
+				_ = ss.s.Hangup(ctx, "NORMAL_CLEARING")
+				return false
+			}
 		case ev, ok := <-ss.s.Events():
 			if !ok {
 				return false
@@ -139,6 +154,7 @@ func (ss *session) earlyMedia(ctx context.Context) bool {
 					ss.lc.answeredAt = &now
 				}
 				ss.lc.mu.Unlock()
+				ss.dropEarlyRecord(ctx, rec)
 				return true
 			case esl.EvCustom:
 				u, ok := ss.simSpeech(ev)
@@ -146,10 +162,7 @@ func (ss *session) earlyMedia(ctx context.Context) bool {
 					continue
 				}
 				if outcome := ClassifyAnnouncement(u.text, nil); outcome != "" {
-					ss.lc.mu.Lock()
-					ss.lc.early = outcome
-					ss.lc.mu.Unlock()
-					ss.e.log.Info("early media announcement", "attempt", ss.uuid, "outcome", outcome)
+					ss.judgeEarly(ctx, rec, outcome)
 					_ = ss.s.Hangup(ctx, "NORMAL_CLEARING")
 					return false
 				}
@@ -163,7 +176,7 @@ func (ss *session) earlyMedia(ctx context.Context) bool {
 func (ss *session) simSpeech(ev *esl.Event) (simUtterance, bool) {
 	// With a real audio stream the recognizer hears the callee; the side
 	// channel is ignored so the audio path is what the call depends on.
-	if !ss.lc.simulated || ss.audio != nil || ev.Subclass() != SimSpeechSubclass {
+	if !ss.lc.simulated || ss.audio != nil || ss.utterance() || ev.Subclass() != SimSpeechSubclass {
 		return simUtterance{}, false
 	}
 	u := simUtterance{text: strings.TrimSpace(ev.Get("Speech-Text"))}
@@ -184,6 +197,7 @@ func (ss *session) talk(ctx context.Context) {
 			res.vars = jsonString(r.Vars)
 			res.timeline = jsonString(r)
 		}
+		res.usage = ss.usage()
 		lc.mu.Lock()
 		lc.result = res
 		lc.mu.Unlock()
@@ -208,12 +222,8 @@ func (ss *session) talk(ctx context.Context) {
 	}
 	ss.lang = script.Lang
 	ss.startAudio(ctx)
-	defer func() {
-		if ss.audio != nil {
-			e.o.Streams.Forget(ss.uuid)
-		}
-	}()
-	ss.call = dialog.NewCall(script, vars, dialog.WithContext(ctx))
+	defer ss.forgetAudio()
+	ss.call = dialog.NewCall(script, vars, ss.dialogOptions(ctx)...)
 	stopFunds := ss.guardFunds(ctx)
 	defer stopFunds()
 	queue := ss.call.Start()
@@ -226,6 +236,7 @@ func (ss *session) talk(ctx context.Context) {
 		}
 		act := queue[0]
 		queue = queue[1:]
+		ss.expectNext(queue)
 		queue = append(queue, ss.perform(ctx, act)...)
 	}
 	if !ss.hungUp {
@@ -302,12 +313,12 @@ func (ss *session) wall(d time.Duration) time.Duration {
 // say plays one line; speech during it goes to the dialogue, which decides
 // whether it may interrupt (barge-in) under the line's policy.
 func (ss *session) say(ctx context.Context, a dialog.Say) []dialog.Action {
-	return ss.playLine(ctx, a.Text, a.AudioURL, true)
+	return ss.playLine(ctx, a.Text, a.AudioURL, &a)
 }
 
 // play is a line outside the dialogue's control (closing line, fallback).
 func (ss *session) play(ctx context.Context, text string, _ dialog.BargeIn) {
-	ss.playLine(ctx, text, "", false)
+	ss.playLine(ctx, text, "", nil)
 }
 
 func (ss *session) promptArg(ctx context.Context, text, audioURL string) (string, error) {
@@ -321,7 +332,11 @@ func (ss *session) promptArg(ctx context.Context, text, audioURL string) (string
 	return "say:" + text, nil
 }
 
-func (ss *session) playLine(ctx context.Context, text, audioURL string, dialogue bool) []dialog.Action {
+// playLine plays one line; sayAct is the dialogue's Say (nil for lines
+// outside the dialogue). With an audio stream, speech during the line goes
+// through promptAudio (barge-in, audio.go).
+func (ss *session) playLine(ctx context.Context, text, audioURL string, sayAct *dialog.Say) []dialog.Action {
+	dialogue := sayAct != nil
 	var next []dialog.Action
 	arg, err := ss.promptArg(ctx, text, audioURL)
 	if err != nil {
@@ -341,14 +356,25 @@ func (ss *session) playLine(ctx context.Context, text, audioURL string, dialogue
 		ss.e.log.Warn("playback", "attempt", ss.uuid, "err", err)
 		return nil
 	}
+	ss.meter.played(text, audioURL)
 	broken := false
+	pa := ss.watchPrompt(sayAct)
+	defer pa.done()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case ev, ok := <-pa.events():
+			if ok {
+				next = append(next, pa.handle(ctx, ev, func() int { return ss.simMs(time.Since(started)) })...)
+			}
 		case <-x.Done():
 			ss.event()
 			played := ss.simMs(time.Since(started))
+			if pa != nil && pa.broken {
+				played = ss.playedMs(x, pa.bargeMs)
+				ss.note(dialog.Entry{Who: "robot", Node: sayAct.Node, Event: ReasonPlaybackBroken, PlayedMs: played})
+			}
 			if dialogue && ss.call != nil {
 				next = append(next, ss.call.Handle(dialog.PlaybackDone{PlayedMs: played})...)
 			}
@@ -363,6 +389,9 @@ func (ss *session) playLine(ctx context.Context, text, audioURL string, dialogue
 			case esl.EvDTMF:
 				ss.dtmf += ev.Get("DTMF-Digit")
 			case esl.EvCustom:
+				if ss.moduleEvent(ctx, ev) {
+					continue
+				}
 				u, ok := ss.simSpeech(ev)
 				if !ok {
 					continue
@@ -427,6 +456,9 @@ func (ss *session) listen(ctx context.Context, timeout time.Duration, expect []s
 	}
 	if ss.audio != nil {
 		return ss.listenStream(ctx, timeout, expect)
+	}
+	if ss.utterance() {
+		return ss.listenUtterance(ctx, timeout, expect)
 	}
 	if !ss.lc.simulated {
 		// Without a recognizer for this call the turn takes the script's
@@ -537,86 +569,6 @@ func jsonString(v any) string {
 		return ""
 	}
 	return string(b)
-}
-
-// startAudio asks FreeSWITCH to stream the callee's audio to waihu
-// (uuid_audio_stream, mod_audio_stream) when streaming recognition is
-// configured; the stream is authenticated by a per-call token. A stream
-// that cannot start leaves the call on its other listen path.
-func (ss *session) startAudio(ctx context.Context) {
-	o := ss.e.o
-	if o.Streams == nil || o.StreamURL == "" || o.Recognizer == nil {
-		return
-	}
-	rec := o.Recognizer(&ss.lc.attempt, ss.lang)
-	if rec == nil {
-		return
-	}
-	tok := make([]byte, 16)
-	_, _ = rand.Read(tok)
-	token := hex.EncodeToString(tok)
-	call, err := o.Streams.Expect(ss.uuid, token, stream.Options{Recognizer: rec, Recognize: speech.RecognizeOptions{SampleRate: 8000, Language: language(ss.lang), CallUUID: ss.uuid}})
-	if err != nil {
-		ss.e.log.Warn("expect audio stream", "attempt", ss.uuid, "err", err)
-		return
-	}
-	cmd, err := esl.UUIDAudioStreamStart(ss.uuid, stream.URL(o.StreamURL, ss.uuid, token), "mono", 8000, `{"attempt":"`+ss.uuid+`"}`)
-	if err == nil {
-		_, err = ss.s.API(ctx, cmd)
-	}
-	if err != nil {
-		ss.e.log.Warn("start audio stream", "attempt", ss.uuid, "err", err)
-		o.Streams.Forget(ss.uuid)
-		return
-	}
-	ss.audio = call
-}
-
-// listenStream waits for the recognizer's final result on the audio
-// stream: an utterance, silence, or an engine failure (no-match path).
-func (ss *session) listenStream(ctx context.Context, timeout time.Duration, expect []string) []dialog.Action {
-	ss.audio.SetRecognize(nil, speech.RecognizeOptions{SampleRate: 8000, Language: language(ss.lang), Phrases: expect, CallUUID: ss.uuid})
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	type result struct {
-		ev  stream.Event
-		err error
-	}
-	done := make(chan result, 1)
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		ev, err := ss.audio.WaitFinal(wctx, ss.wall(timeout), nil)
-		done <- result{ev, err}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case r := <-done:
-			ss.event()
-			switch {
-			case errors.Is(r.err, stream.ErrNoAnswer):
-				return ss.call.Handle(dialog.Silence{})
-			case r.err != nil:
-				return ss.call.Handle(dialog.EngineError{Err: r.err.Error()})
-			case r.ev.Err != nil:
-				return ss.call.Handle(dialog.EngineError{Err: r.ev.Err.Error()})
-			}
-			return ss.call.Handle(dialog.Heard{Text: r.ev.Result.Text, Confidence: r.ev.Result.Confidence, Final: true})
-		case <-ss.s.HungUp():
-			return ss.hangup()
-		case ev, ok := <-ss.s.Events():
-			if !ok {
-				return ss.hangup()
-			}
-			if ev.Name() == esl.EvDTMF {
-				ss.event()
-				return ss.call.Handle(dialog.DTMF{Digits: ev.Get("DTMF-Digit")})
-			}
-		}
-	}
 }
 
 // language maps a script's language to a recognizer's.

@@ -8,14 +8,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/dialog"
 	"github.com/waihu/waihu/app/speech"
+	"github.com/waihu/waihu/app/speech/engines/flite"
 	"github.com/waihu/waihu/app/speech/engines/sphinx"
 	"github.com/waihu/waihu/app/speech/stream"
+	"github.com/waihu/waihu/app/speech/ttscache"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
 	"github.com/waihu/waihu/esl"
@@ -72,6 +78,12 @@ func TestEnglishCallRecognizedFromStreamedAudio(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := store.AsPlatform(context.Background())
 	svc := callctl.New(db, callctl.Options{Log: storetest.Logger()})
+	// The call's usage as billing would receive it: the recognizer heard audio.
+	var usage atomic.Value
+	svc.OnUsage(func(_ context.Context, _ *gorm.DB, _ *store.CallAttempt, u callctl.Usage) error {
+		usage.Store(u)
+		return nil
+	})
 	sim, err := switchsim.New(switchsim.Options{Password: "s", Personas: p, HeartbeatEvery: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +100,37 @@ func TestEnglishCallRecognizedFromStreamedAudio(t *testing.T) {
 		}
 	}
 	db.With(ctx).Create(&store.TrunkAssignment{TenantID: 1, TrunkID: trunk.ID})
+	turns := speech.NewTurnLog()
+	// The script's chosen voice reaches the prompts through the session's
+	// context (callctl.AttemptFrom), as the voice picker's choice does in serve.
+	tts, err := flite.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := ttscache.New(t.TempDir(), func(string) (speech.Synthesizer, error) { return tts, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu        sync.Mutex // the session's goroutine appends, the test reads
+		chosenFor []string
+	)
+	prompts := &callctl.TTSPrompts{Cache: cache, BaseURL: "http://waihu.invalid/prompts", Voices: map[string]ttscache.Key{"en": {Engine: "flite"}},
+		Choose: func(ctx context.Context, _ string) (ttscache.Key, bool) {
+			a, ok := callctl.AttemptFrom(ctx)
+			if !ok {
+				return ttscache.Key{}, false
+			}
+			mu.Lock()
+			chosenFor = append(chosenFor, a.UUID)
+			mu.Unlock()
+			return ttscache.Key{Engine: "flite", Voice: "slt"}, true
+		}}
 	engine := callctl.NewEngine(svc, callctl.EngineOptions{Log: storetest.Logger(), Scripts: templateScript{&sc},
 		Streams: streams, StreamURL: "ws" + strings.TrimPrefix(ws.URL, "http"),
-		Recognizer: func(*store.CallAttempt, string) speech.StreamingRecognizer { return rec },
-		Pool:       esl.PoolOptions{MinBackoff: 20 * time.Millisecond, ProbeInterval: -1}})
+		Recognizer:  func(*store.CallAttempt, string) speech.StreamingRecognizer { return turns.Wrap(rec) },
+		SpeechTurns: turns.Take, Prompts: prompts,
+		Pool: esl.PoolOptions{MinBackoff: 20 * time.Millisecond, ProbeInterval: -1}})
 	if err := engine.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +155,34 @@ func TestEnglishCallRecognizedFromStreamedAudio(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Path, ","), "yes") || !strings.Contains(got.Tags, "interested") {
 		t.Fatalf("the streamed answer did not take the interested branch: path %v tags %s\n%s", res.Path, got.Tags, got.Timeline)
+	}
+	if u, _ := usage.Load().(callctl.Usage); u.ASRSec <= 0 || u.TTSChars <= 0 {
+		t.Fatalf("usage %+v: want the recognizer's seconds and the played characters", u)
+	}
+	// The stored timeline says which engine heard the turn and how long
+	// recognition took after the endpoint (the console's transcript shows it).
+	var withTurns struct {
+		SpeechTurns []speech.TurnRecord `json:"speech_turns"`
+	}
+	if err := json.Unmarshal([]byte(got.Timeline), &withTurns); err != nil {
+		t.Fatal(err)
+	}
+	if len(withTurns.SpeechTurns) != 1 {
+		t.Fatalf("speech turns %+v\n%s", withTurns.SpeechTurns, got.Timeline)
+	}
+	if st := withTurns.SpeechTurns[0]; st.ASREngine != "pocketsphinx" || st.Text != heard || st.Turn != 1 || st.RecognitionMs <= 0 || st.Reason != "" {
+		t.Fatalf("speech turn %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(chosenFor) == 0 || chosenFor[0] != got.UUID {
+		t.Fatalf("the prompts' voice choice saw attempts %v, want %s", chosenFor, got.UUID)
+	}
+	if _, ok := cache.Stat(ttscache.Key{Engine: "flite", Voice: "slt", Speed: 1, Text: "Hello, this is an automated call."}.Hash()); !ok {
+		t.Fatal("the opening line was not synthesized in the chosen voice")
+	}
+	if left := turns.Take(got.UUID); left != nil {
+		t.Fatalf("records kept after the call: %+v", left)
 	}
 }
 

@@ -18,10 +18,14 @@ const SofiaProfile = "external"
 func GatewayName(trunkID uint64) string { return "waihu_" + strconv.FormatUint(trunkID, 10) }
 
 // XMLCurl answers one mod_xml_curl fetch: sofia.conf with a gateway per
-// enabled trunk, and "not found" for every other section and file so that
+// enabled trunk, directory user lookups with the agent's SIP seat
+// (agentsip.go), and "not found" for every other section and file so that
 // FreeSWITCH uses its static configuration for them.
 func (s *Service) XMLCurl(ctx context.Context, form url.Values) ([]byte, error) {
 	req := fsxml.ParseRequest(form)
+	if user, domain, realm, ok := req.UserLookup(); ok {
+		return s.directoryUser(ctx, user, domain, realm)
+	}
 	if !req.WantsSofia() {
 		return fsxml.NotFound(), nil
 	}

@@ -28,6 +28,13 @@ type Request struct {
 	KeyValue string // e.g. sofia.conf
 	Profile  string // set when one profile is (re)loaded
 	Function string // Event-Calling-Function
+	// Directory lookups (directory.go).
+	Purpose   string // gateways | network-list | … (no user looked up)
+	Action    string // sip_auth | user_call | …
+	User      string
+	Domain    string
+	AuthUser  string // sip_auth_username
+	AuthRealm string // sip_auth_realm
 }
 
 // ParseRequest reads the form FreeSWITCH posted.
@@ -40,6 +47,9 @@ func ParseRequest(form url.Values) Request {
 		KeyValue: form.Get("key_value"),
 		Profile:  form.Get("profile"),
 		Function: form.Get("Event-Calling-Function"),
+		Purpose:  form.Get("purpose"), Action: form.Get("action"),
+		User: form.Get("user"), Domain: form.Get("domain"),
+		AuthUser: form.Get("sip_auth_username"), AuthRealm: form.Get("sip_auth_realm"),
 	}
 }
 
