@@ -83,6 +83,9 @@ func (s *Service) validateInput(ctx context.Context, in *CampaignInput) error {
 		} else if n == 0 {
 			return apperr.Invalid("script_version_id", "no such script version")
 		}
+		if err := s.checkScriptColumns(ctx, in.ScriptVersionID, l); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -200,6 +203,15 @@ func (s *Service) Act(ctx context.Context, id uint64, action, reason string) (*s
 	}
 	if !okFrom {
 		return nil, apperr.Coded(409, "bad_state", fmt.Sprintf("cannot %s a %s campaign", action, c.State))
+	}
+	if action == ActionStart && c.ScriptVersionID != 0 {
+		// Again at start: the draft may predate this check. Read outside
+		// the transaction, which SQLite holds as its one writer.
+		if l, err := s.GetList(ctx, c.ListID); err == nil {
+			if err := s.checkScriptColumns(ctx, c.ScriptVersionID, l); err != nil {
+				return nil, err
+			}
+		}
 	}
 	now := s.now()
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {

@@ -335,7 +335,12 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 	// One transaction per pass and campaign: each contact still moves only
 	// from the state this pass read (another pass that took it wins), and
 	// every attempt commits with its dial job.
+	//
+	// The contacts move one by one (each guarded by the state it was read
+	// in); the attempts and their dial jobs are then written with
+	// multi-row INSERTs, which is most of a pass's cost saved.
 	err = s.db.Tx(tctx, func(tx *gorm.DB) error {
+		attempts := make([]*store.CallAttempt, 0, len(picks))
 		for _, p := range picks {
 			res := tx.Model(&store.CampaignContact{}).Where("id = ? AND state = ? AND attempt_seq = ?", p.ccID, store.CCPending, p.seq).
 				Updates(map[string]any{"state": store.CCActive, "attempt_seq": p.a.AttemptNo})
@@ -345,14 +350,22 @@ func (s *Service) dispatchCampaign(ctx context.Context, c *store.Campaign, lim *
 			if res.RowsAffected == 0 {
 				continue // another pass took this contact
 			}
-			if err := tx.Create(p.a).Error; err != nil {
-				return fmt.Errorf("create attempt: %w", store.Translate(err))
-			}
-			if err := jobs.Enqueue(tctx, tx, JobDial, p.a.UUID, dialPayload{UUID: p.a.UUID, TenantID: p.a.TenantID}, time.Time{}); err != nil {
-				return err
-			}
-			created++
+			attempts = append(attempts, p.a)
 		}
+		if len(attempts) == 0 {
+			return nil
+		}
+		if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+			return fmt.Errorf("create attempts: %w", store.Translate(err))
+		}
+		js := make([]jobs.Job, len(attempts))
+		for i, a := range attempts {
+			js[i] = jobs.Job{Kind: JobDial, Key: a.UUID, Payload: dialPayload{UUID: a.UUID, TenantID: a.TenantID}}
+		}
+		if err := jobs.EnqueueMany(tctx, tx, js); err != nil {
+			return err
+		}
+		created = len(attempts)
 		return nil
 	})
 	if err != nil {
@@ -677,9 +690,14 @@ func (s *Service) AttemptFinished(ctx context.Context, tx *gorm.DB, a *store.Cal
 	if a.Outcome == callctl.OutcomeAnswered {
 		answered = 1
 	}
+	done := 0
+	if state == store.CCDone {
+		done = 1
+	}
 	if err := tx.Model(&store.Campaign{}).Where("id = ?", c.ID).Updates(map[string]any{
 		"finished": gorm.Expr("finished + 1"), "answered": gorm.Expr("answered + ?", answered),
-		"talk_sec_sum": gorm.Expr("talk_sec_sum + ?", a.TalkSec), "dialed": gorm.Expr("dialed + 1")}).Error; err != nil {
+		"talk_sec_sum": gorm.Expr("talk_sec_sum + ?", a.TalkSec), "dialed": gorm.Expr("dialed + 1"),
+		"contacts_done": gorm.Expr("contacts_done + ?", done)}).Error; err != nil {
 		return err
 	}
 	if err := countFinished(tx, a, a.QueuedAt); err != nil {

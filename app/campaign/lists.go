@@ -349,6 +349,10 @@ func (s *Service) importJob(ctx context.Context, task *store.OutboxTask) error {
 // RowsDone, so after a crash it resumes at the first uncommitted row. The
 // list stays invisible (importing) until the last batch, and a bad file
 // found half-way removes everything it had added: all or nothing.
+//
+// Reading, normalizing and checking rows runs in one goroutine while the
+// previous batch is being stored in another, so the database and the CPU
+// work at the same time.
 func (s *Service) RunImport(ctx context.Context, importID uint64) error {
 	imp, err := s.GetImport(ctx, importID)
 	if err != nil {
@@ -370,48 +374,107 @@ func (s *Service) RunImport(ctx context.Context, importID uint64) error {
 		return s.failImport(ctx, imp, err)
 	}
 	defer src.Close()
-	im := &importer{s: s, imp: imp, m: m, seen: make(map[uint64]int32, max(imp.TotalRows, 1024))}
+	im := newImporter(s, imp, m)
 	if err := im.resume(ctx); err != nil {
 		return err
 	}
+	if err := im.loadDNC(ctx); err != nil {
+		return err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Two prepared batches in flight at most: memory stays flat.
+	batches := make(chan importItem, 2)
+	go im.produce(pctx, src, batches)
+	for it := range batches {
+		if it.err != nil {
+			cancel()
+			for range batches {
+			}
+			if it.fileErr {
+				return s.failImport(ctx, imp, it.err)
+			}
+			return it.err
+		}
+		if err := im.store(ctx, it.pb); err != nil {
+			cancel()
+			for range batches {
+			}
+			return err
+		}
+	}
+	return im.finish(ctx)
+}
+
+// importItem is one prepared batch, or why reading stopped: fileErr says
+// the file itself is bad (the import fails) rather than the database.
+type importItem struct {
+	pb      *preparedBatch
+	err     error
+	fileErr bool
+}
+
+// produce reads the rows after the committed ones and sends prepared batches.
+func (im *importer) produce(ctx context.Context, src rowSource, out chan<- importItem) {
+	defer close(out)
+	send := func(it importItem) bool {
+		select {
+		case out <- it:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	imp, m, s := im.imp, im.m, im.s
 	fileRow := 0
 	if m.HasHeader {
 		if _, err := src.Next(); err != nil && err != io.EOF {
-			return s.failImport(ctx, imp, err)
+			send(importItem{err: err, fileErr: true})
+			return
 		}
 		fileRow = 1
 	}
 	for skip := 0; skip < imp.RowsDone; skip++ {
 		if _, err := src.Next(); err != nil {
-			return s.failImport(ctx, imp, fmt.Errorf("the file changed since the import started: %w", err))
+			send(importItem{err: fmt.Errorf("the file changed since the import started: %w", err), fileErr: true})
+			return
 		}
 		fileRow++
 	}
+	read := imp.RowsDone
 	batch := make([]rawRow, 0, s.opt.BatchSize)
+	flush := func() bool {
+		pb, err := im.prepare(ctx, batch)
+		if err != nil {
+			send(importItem{err: err})
+			return false
+		}
+		batch = make([]rawRow, 0, s.opt.BatchSize)
+		return send(importItem{pb: pb})
+	}
 	for {
 		rec, err := src.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return s.failImport(ctx, imp, err)
+			send(importItem{err: err, fileErr: true})
+			return
 		}
 		fileRow++
-		if imp.RowsDone+len(batch) >= s.opt.MaxRows {
-			return s.failImport(ctx, imp, &FileError{Row: fileRow, Reason: fmt.Sprintf("the file has more than %d rows; split it", s.opt.MaxRows)})
+		if read >= s.opt.MaxRows {
+			send(importItem{err: &FileError{Row: fileRow, Reason: fmt.Sprintf("the file has more than %d rows; split it", s.opt.MaxRows)}, fileErr: true})
+			return
 		}
+		read++
 		batch = append(batch, rawRow{row: fileRow, cells: append([]string(nil), rec...)})
-		if len(batch) == cap(batch) {
-			if err := im.commit(ctx, batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
+		if len(batch) == cap(batch) && !flush() {
+			return
 		}
 	}
-	if err := im.commit(ctx, batch); err != nil {
-		return err
+	if len(batch) > 0 {
+		flush()
 	}
-	return im.finish(ctx)
 }
 
 type rawRow struct {
@@ -424,6 +487,23 @@ type importer struct {
 	imp  *store.ListImport
 	m    Mapping
 	seen map[uint64]int32 // E.164 digits -> first file row
+	// dnc holds both do-not-call lists when they fit in memory; nil means
+	// not loaded (or too large): each batch then asks the database.
+	dnc     *dncSet
+	varKeys []string // m.Vars' names, sorted
+}
+
+func newImporter(s *Service, imp *store.ListImport, m Mapping) *importer {
+	return &importer{s: s, imp: imp, m: m, seen: make(map[uint64]int32, max(imp.TotalRows, 1024))}
+}
+
+func (im *importer) loadDNC(ctx context.Context) error {
+	d, err := im.s.loadDNCSet(ctx)
+	if err != nil {
+		return err
+	}
+	im.dnc = d
+	return nil
 }
 
 // phoneKey packs an E.164 number into a map key (15 digits fit in 50 bits),
@@ -453,13 +533,44 @@ func (im *importer) resume(ctx context.Context) error {
 	return rows.Err()
 }
 
+// commit prepares and stores one batch (the pipeline in RunImport does the
+// two steps in different goroutines).
 func (im *importer) commit(ctx context.Context, batch []rawRow) error {
-	if len(batch) == 0 {
-		return nil
+	pb, err := im.prepare(ctx, batch)
+	if err != nil {
+		return err
 	}
+	return im.store(ctx, pb)
+}
+
+// preparedBatch is a batch of file rows turned into contacts and rejects.
+type preparedBatch struct {
+	rows                int // file rows the batch covers
+	lastRow             int
+	contacts            []store.Contact
+	rejects             []store.ImportReject
+	dups, invalid, dncs int
+}
+
+// prepare normalizes, dedupes and checks one batch; only the producer
+// goroutine calls it (it owns im.seen).
+func (im *importer) prepare(ctx context.Context, batch []rawRow) (*preparedBatch, error) {
+	pb := &preparedBatch{rows: len(batch)}
+	if len(batch) == 0 {
+		return pb, nil
+	}
+	pb.lastRow = batch[len(batch)-1].row
 	imp, m := im.imp, im.m
+	if im.varKeys == nil {
+		im.varKeys = make([]string, 0, len(m.Vars))
+		for k := range m.Vars {
+			im.varKeys = append(im.varKeys, k)
+		}
+		sortedStrings(im.varKeys)
+	}
 	now := im.s.now()
 	contacts := make([]store.Contact, 0, len(batch))
+	keys := make([]uint64, 0, len(batch))
 	var rejects []store.ImportReject
 	reject := func(r rawRow, col int, reason, detail string) {
 		raw, _ := json.Marshal(r.cells)
@@ -476,6 +587,7 @@ func (im *importer) commit(ctx context.Context, batch []rawRow) error {
 		return strings.TrimSpace(cells[i])
 	}
 	vars := make(map[string]string, len(m.Vars))
+	var vbuf []byte
 rows:
 	for _, r := range batch {
 		raw := strings.TrimSuffix(cell(r.cells, m.Phone), ".0") // numeric Excel cells
@@ -518,42 +630,58 @@ rows:
 		im.seen[key] = int32(r.row)
 		vj := "{}"
 		if len(vars) > 0 {
-			b, _ := json.Marshal(vars)
-			vj = string(b)
+			vbuf = encodeVars(vbuf[:0], im.varKeys, vars)
+			if len(vbuf) > 65535 { // the vars column is a TEXT
+				reject(r, -1, ReasonTooLong, "the row's variables are longer than 64 KB")
+				continue
+			}
+			vj = string(vbuf)
 		}
 		contacts = append(contacts, store.Contact{TenantOwned: store.TenantOwned{TenantID: imp.TenantID}, ListID: imp.ListID,
 			Phone: num.E164, Name: name, TZ: num.TZ, AreaCode: num.AreaCode, Vars: vj, FileRow: r.row, CreatedAt: now})
+		keys = append(keys, key)
 	}
 	// Do-not-call numbers are dropped at import as well as at dispatch.
-	blocked, err := im.s.blockedSet(ctx, phonesOf(contacts))
-	if err != nil {
-		return err
-	}
-	dnc := 0
-	if len(blocked) > 0 {
-		kept := contacts[:0]
-		for _, c := range contacts {
-			if blocked[c.Phone] {
-				raw, _ := json.Marshal([]string{c.Phone})
-				rejects = append(rejects, store.ImportReject{ImportID: imp.ID, FileRow: c.FileRow, Column: strconv.Itoa(m.Phone + 1), Reason: ReasonDNC, Detail: "on the do-not-call list", Raw: string(raw)})
-				dnc++
-				continue
-			}
-			kept = append(kept, c)
+	isBlocked := func(i int) bool { return im.dnc.has(keys[i]) }
+	if im.dnc == nil {
+		blocked, err := im.s.blockedSet(ctx, phonesOf(contacts))
+		if err != nil {
+			return nil, err
 		}
-		contacts = kept
+		isBlocked = func(i int) bool { return blocked[contacts[i].Phone] }
 	}
-	dups, invalid := 0, 0
+	kept := contacts[:0]
+	for i, c := range contacts {
+		if isBlocked(i) {
+			raw, _ := json.Marshal([]string{c.Phone})
+			rejects = append(rejects, store.ImportReject{ImportID: imp.ID, FileRow: c.FileRow, Column: strconv.Itoa(m.Phone + 1), Reason: ReasonDNC, Detail: "on the do-not-call list", Raw: string(raw)})
+			pb.dncs++
+			continue
+		}
+		kept = append(kept, c)
+	}
+	pb.contacts = kept
 	for _, r := range rejects {
 		switch r.Reason {
 		case ReasonDuplicate:
-			dups++
+			pb.dups++
 		case ReasonDNC:
 		default:
-			invalid++
+			pb.invalid++
 		}
 	}
-	err = im.s.db.Tx(ctx, func(tx *gorm.DB) error {
+	pb.rejects = rejects
+	return pb, nil
+}
+
+// store commits a prepared batch with the import's progress.
+func (im *importer) store(ctx context.Context, pb *preparedBatch) error {
+	if pb.rows == 0 {
+		return nil
+	}
+	imp := im.imp
+	contacts, rejects := pb.contacts, pb.rejects
+	err := im.s.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := insertContacts(tx, im.s.db.Dialect, contacts); err != nil {
 			return err
 		}
@@ -566,8 +694,8 @@ rows:
 			}
 		}
 		res := tx.Model(&store.ListImport{}).Where("id = ? AND rows_done = ?", imp.ID, imp.RowsDone).Updates(map[string]any{
-			"rows_done": imp.RowsDone + len(batch), "imported": gorm.Expr("imported + ?", len(contacts)),
-			"duplicates": gorm.Expr("duplicates + ?", dups), "invalid": gorm.Expr("invalid + ?", invalid), "dnc": gorm.Expr("dnc + ?", dnc),
+			"rows_done": imp.RowsDone + pb.rows, "imported": gorm.Expr("imported + ?", len(contacts)),
+			"duplicates": gorm.Expr("duplicates + ?", pb.dups), "invalid": gorm.Expr("invalid + ?", pb.invalid), "dnc": gorm.Expr("dnc + ?", pb.dncs),
 		})
 		if res.Error != nil {
 			return res.Error
@@ -578,13 +706,13 @@ rows:
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("import rows up to %d: %w", batch[len(batch)-1].row, err)
+		return fmt.Errorf("import rows up to %d: %w", pb.lastRow, err)
 	}
-	imp.RowsDone += len(batch)
+	imp.RowsDone += pb.rows
 	imp.Imported += len(contacts)
-	imp.Duplicates += dups
-	imp.Invalid += invalid
-	imp.DNC += dnc
+	imp.Duplicates += pb.dups
+	imp.Invalid += pb.invalid
+	imp.DNC += pb.dncs
 	return nil
 }
 
@@ -609,12 +737,13 @@ func phonesOf(cs []store.Contact) []string {
 // prepared statement per batch: gorm's reflection and SQL parsing per row
 // would cost more than the database on a million-row import.
 func insertContacts(tx *gorm.DB, d store.Dialect, cs []store.Contact) error {
-	// The pure-Go SQLite driver binds arguments in time quadratic in their
-	// number per statement, so SQLite gets short statements.
-	perStmt := 500
-	if d == store.SQLite {
-		perStmt = 16
+	if len(cs) == 0 {
+		return nil
 	}
+	if d == store.SQLite {
+		return insertContactsSQLite(tx, cs)
+	}
+	perStmt := 500
 	build := func(n int) string {
 		var b strings.Builder
 		b.Grow(120 + n*20)
@@ -661,11 +790,10 @@ func insertContacts(tx *gorm.DB, d store.Dialect, cs []store.Contact) error {
 func (im *importer) finish(ctx context.Context) error {
 	now := im.s.now()
 	err := im.s.db.Tx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&store.Contact{}).Where("list_id = ?", im.imp.ListID).Count(&n).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&store.ContactList{}).Where("id = ?", im.imp.ListID).Updates(map[string]any{"state": store.ListReady, "contact_count": n}).Error; err != nil {
+		// Imported is committed with every batch and nothing else adds to
+		// an importing list, so it is the list's size: counting a million
+		// rows again would take a second on MySQL.
+		if err := tx.Model(&store.ContactList{}).Where("id = ?", im.imp.ListID).Updates(map[string]any{"state": store.ListReady, "contact_count": im.imp.Imported}).Error; err != nil {
 			return err
 		}
 		return tx.Model(&store.ListImport{}).Where("id = ?", im.imp.ID).Updates(map[string]any{"state": store.ImportDone, "finished_at": now}).Error

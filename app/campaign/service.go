@@ -55,7 +55,8 @@ type Options struct {
 	MaxUploadBytes int64
 	// MaxRows caps the data rows of one file (default 1,000,000).
 	MaxRows int
-	// BatchSize is the rows committed per import transaction (default 2000).
+	// BatchSize is the rows committed per import transaction (default
+	// 10000: fewer commits, and a crash loses at most one batch of work).
 	BatchSize int
 
 	Dialer     Dialer
@@ -114,7 +115,7 @@ func New(db *store.DB, opt Options) *Service {
 		opt.MaxRows = 1_000_000
 	}
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 2000
+		opt.BatchSize = 10000
 	}
 	if opt.TickEvery <= 0 {
 		opt.TickEvery = time.Second
