@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -172,8 +173,10 @@ type issueInvoiceRequest struct {
 	PDFBase64 string `json:"pdf_base64"`
 }
 
-var ledgerParams = append([]QueryParam{{"kind", "string", "charge, correction, recharge, gift, adjustment or collect"},
-	{"from", "string", "first day YYYY-MM-DD"}, {"to", "string", "last day YYYY-MM-DD"}, {"campaign_id", "integer", "campaign"}}, pageParams...)
+var ledgerFilterParams = []QueryParam{{"kind", "string", "charge, correction, recharge, gift, adjustment or collect"},
+	{"from", "string", "first day YYYY-MM-DD"}, {"to", "string", "last day YYYY-MM-DD"}, {"campaign_id", "integer", "campaign"}}
+
+var ledgerParams = append(append([]QueryParam{}, ledgerFilterParams...), pageParams...)
 
 var rangeParams = []QueryParam{{"by", "string", "day or month (tenant); day or tenant (revenue)"}, {"from", "string", "first day YYYY-MM-DD"}, {"to", "string", "last day YYYY-MM-DD"}}
 
@@ -216,7 +219,7 @@ func (s *Server) registerBilling() {
 		MinRole: store.RoleAdmin, Request: billing.InvoiceRequest{}, Response: invoiceJSON{}, Status: http.StatusCreated, Handler: s.billingRequestInvoice})
 	s.add(Route{Method: http.MethodGet, Path: "/billing/invoices/:id/pdf", Tag: tag, Summary: "Download an issued invoice's PDF", Auth: AuthTenant,
 		MinRole: store.RoleManager, Resource: "invoice", Handler: s.billingInvoicePDF})
-	s.add(Route{Method: http.MethodPost, Path: "/billing/notify/:provider", Tag: tag, Summary: "Payment provider callback (signed form post)", Auth: AuthNone,
+	s.add(Route{Method: http.MethodPost, Path: "/billing/notify/:provider", Tag: tag, Summary: "Payment provider callback (Alipay: signed form; WeChat Pay v3: JSON signed in headers)", Auth: AuthNone,
 		Handler: s.billingNotify})
 
 	// Operator side.
@@ -238,6 +241,10 @@ func (s *Server) registerBilling() {
 		Area: "billing", Resource: "tenant", Request: creditLimitRequest{}, Response: balanceJSON{}, Handler: s.adminCreditLimit})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/ledger", Tag: atag, Summary: "A tenant's ledger", Auth: AuthStaff, Area: "billing",
 		Resource: "tenant", Query: ledgerParams, Response: listOf[billing.LedgerRow]{}, Handler: s.adminTenantLedger})
+	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/ledger/summary", Tag: atag, Summary: "Totals of a tenant's ledger lines under the same filters",
+		Auth: AuthStaff, Area: "billing", Resource: "tenant", Query: ledgerFilterParams, Response: billing.LedgerTotals{}, Handler: s.adminLedgerSummary})
+	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/ledger.xlsx", Tag: atag, Summary: "A tenant's ledger lines as XLSX (oldest first, running total, totals row)",
+		Auth: AuthStaff, Area: "billing", Resource: "tenant", Query: ledgerFilterParams, Handler: s.adminLedgerXLSX})
 	s.add(Route{Method: http.MethodGet, Path: "/admin/billing/tenants/:id/statement.xlsx", Tag: atag, Summary: "A tenant's monthly statement as XLSX (to send)", Auth: AuthStaff,
 		Area: "billing", Resource: "tenant", Query: monthParam, Handler: s.adminStatementXLSX})
 	s.add(Route{Method: http.MethodPost, Path: "/admin/billing/tenants/:id/statement/send", Tag: atag, Summary: "E-mail a tenant its monthly statement (XLSX)",
@@ -561,11 +568,13 @@ func (s *Server) billingInvoicePDF(c *gin.Context) {
 // POST whose signature is the only authentication, so it needs no session
 // and no CSRF token. The answer body is what the provider expects.
 func (s *Server) billingNotify(c *gin.Context) {
-	if err := c.Request.ParseForm(); err != nil {
-		fail(c, badRequest("the body is not a form"))
+	// The body as sent: WeChat Pay signs the raw JSON, Alipay a form.
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20+1))
+	if err != nil || len(body) > 1<<20 {
+		fail(c, badRequest("the body is unreadable or larger than 1 MiB"))
 		return
 	}
-	ack, err := s.deps.Billing.HandleNotify(c.Request.Context(), c.Param("provider"), c.Request.PostForm)
+	ack, err := s.deps.Billing.HandleNotifyRequest(c.Request.Context(), c.Param("provider"), c.Request.Header, body)
 	if err != nil {
 		if errors.Is(err, billing.ErrBadSignature) {
 			fail(c, apperr.Coded(http.StatusBadRequest, "bad_signature", "the notification's signature does not verify"))
@@ -711,6 +720,50 @@ func (s *Server) adminCreditLimit(c *gin.Context) {
 func (s *Server) adminTenantLedger(c *gin.Context) {
 	if id, ok := s.adminTenant(c); ok {
 		s.ledgerFor(c, id)
+	}
+}
+
+func (s *Server) adminLedgerSummary(c *gin.Context) {
+	id, ok := s.adminTenant(c)
+	if !ok {
+		return
+	}
+	f, _, err := ledgerFilter(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	t, err := s.deps.Billing.LedgerSummary(c.Request.Context(), id, f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) adminLedgerXLSX(c *gin.Context) {
+	id, ok := s.adminTenant(c)
+	if !ok {
+		return
+	}
+	f, _, err := ledgerFilter(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	// Validate (and count) before the first byte, so bad input is a JSON error.
+	tot, err := s.deps.Billing.LedgerSummary(c.Request.Context(), id, f)
+	if err == nil && tot.Lines > billing.MaxLedgerExportLines {
+		err = apperr.Invalid("from", fmt.Sprintf("the range has %d lines, more than %d: choose fewer days", tot.Lines, billing.MaxLedgerExportLines))
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="ledger-%d.xlsx"`, id))
+	if err := s.deps.Billing.WriteLedgerXLSX(c.Request.Context(), c.Writer, id, f); err != nil {
+		fail(c, err)
 	}
 }
 

@@ -69,11 +69,65 @@ func TestCampaignAPIFlow(t *testing.T) {
 		if status != 422 || camp["error"].(map[string]any)["fields"].(map[string]any)["start_at"] == nil {
 			t.Fatalf("bad schedule accepted: %d %v", status, camp)
 		}
+		// The fixture's script (collections template) reads ${amount} and
+		// ${due_date}, which this list has no column for: refused, naming
+		// both columns and the script version (in the caller's language).
 		status, camp = c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": f.resources["script_version"], "max_concurrent": 3})
+		if status != 422 {
+			t.Fatalf("script needing missing columns accepted: %d %v", status, camp)
+		}
+		reason, _ := camp["error"].(map[string]any)["fields"].(map[string]any)["script_version_id"].(string)
+		wantVer := "（ID " + itoa(f.resources["script_version"]) + "）"
+		if !strings.Contains(reason, "amount, due_date") || !strings.Contains(reason, `"scriptGGGMARK" 第 1 版`) || !strings.Contains(reason, wantVer) ||
+			!strings.Contains(reason, `名单 "客户名单"`) {
+			t.Fatalf("reason %q", reason)
+		}
+		req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/campaigns", strings.NewReader(`{"name":"API任务","list_id":`+itoa(preview.ListID)+
+			`,"script_version_id":`+itoa(f.resources["script_version"])+`}`))
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Language", "en")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var enBody map[string]map[string]map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&enBody)
+		resp.Body.Close()
+		if got := enBody["error"]["fields"]["script_version_id"]; resp.StatusCode != 422 ||
+			got != `script "scriptGGGMARK" version 1 (id `+itoa(f.resources["script_version"])+`) uses columns the list "客户名单" lacks: amount, due_date` {
+			t.Fatalf("en reason %d %q", resp.StatusCode, got)
+		}
+		// The telemarketing template reads ${name} only, which the list's
+		// name column fills.
+		status, sc := f.cookie.do("POST", "/api/v1/scripts/from-template", map[string]any{"template": "telemarketing", "name": "电销" + f.marker})
+		if status != 201 {
+			t.Fatalf("script from template: %d %v", status, sc)
+		}
+		status, ver := f.cookie.do("POST", itoaPath("/api/v1/scripts/", uint64(sc["id"].(float64)), "/publish"), map[string]any{"note": "v1"})
+		if status != 201 {
+			t.Fatalf("publish: %d %v", status, ver)
+		}
+		status, camp = c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": ver["id"], "max_concurrent": 3})
 		if status != 201 {
 			t.Fatalf("create campaign: %d %v", status, camp)
 		}
 		id := uint64(camp["id"].(float64))
+		// A draft whose script version no longer fits (here swapped behind
+		// the API's back, as a draft older than this check would be) does
+		// not start, and nothing is enrolled.
+		ctx = store.WithTenant(context.Background(), f.tenant.ID)
+		if err := db.With(ctx).Model(&store.Campaign{}).Where("id = ?", id).Update("script_version_id", f.resources["script_version"]).Error; err != nil {
+			t.Fatal(err)
+		}
+		if status, out := c.do("POST", itoaPath("/api/v1/campaigns/", id, "/start"), nil); status != 422 ||
+			!strings.Contains(out["error"].(map[string]any)["fields"].(map[string]any)["script_version_id"].(string), "amount, due_date") {
+			t.Fatalf("start with a script needing missing columns: %d %v", status, out)
+		}
+		if status, out := c.do("GET", itoaPath("/api/v1/campaigns/", id, ""), nil); status != 200 || out["state"] != "draft" || out["total"].(float64) != 0 {
+			t.Fatalf("after refused start: %d %v", status, out)
+		}
+		db.With(ctx).Model(&store.Campaign{}).Where("id = ?", id).Update("script_version_id", ver["id"])
 		if status, out := c.do("POST", itoaPath("/api/v1/campaigns/", id, "/start"), nil); status != 200 || out["state"] != "running" {
 			t.Fatalf("start: %d %v", status, out)
 		}
@@ -89,9 +143,9 @@ func TestCampaignAPIFlow(t *testing.T) {
 			t.Fatalf("stats: %d %v", status, stats)
 		}
 		// The live view's stream starts with the current statistics.
-		req, _ := http.NewRequest("GET", e.http.URL+itoaPath("/api/v1/campaigns/", id, "/events"), nil)
+		req, _ = http.NewRequest("GET", e.http.URL+itoaPath("/api/v1/campaigns/", id, "/events"), nil)
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,6 +163,15 @@ func TestCampaignAPIFlow(t *testing.T) {
 		status, text, hdr := c.raw("GET", itoaPath("/api/v1/results/export?format=xlsx&campaign_id=", id, ""), "", nil)
 		if status != 200 || !strings.HasPrefix(text, "PK") || !strings.Contains(hdr.Get("Content-Type"), "spreadsheetml") {
 			t.Fatalf("export: %d %s", status, hdr)
+		}
+		status, text, hdr = c.raw("GET", itoaPath("/api/v1/results/export?format=csv&recordings=true&campaign_id=", id, ""), "", nil)
+		if status != 200 || !strings.HasPrefix(text, "PK") || hdr.Get("Content-Type") != "application/zip" ||
+			!strings.HasSuffix(hdr.Get("Content-Disposition"), `.zip"`) {
+			t.Fatalf("zip export: %d %s", status, hdr)
+		}
+		if status, out := c.do("GET", itoaPath("/api/v1/results/export?format=csv&recordings=maybe&campaign_id=", id, ""), nil); status != 422 ||
+			out["error"].(map[string]any)["fields"].(map[string]any)["recordings"] == nil {
+			t.Fatalf("recordings=maybe: %d %v", status, out)
 		}
 	})
 }

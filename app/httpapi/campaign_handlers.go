@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -320,8 +319,9 @@ func (s *Server) registerCampaign() {
 		{"handled", "boolean", "follow-up done"}}, pageParams...)
 	s.add(Route{Method: http.MethodGet, Path: "/results", Tag: "results", Summary: "Call records, newest first", Auth: AuthTenant,
 		Query: resultQuery, Response: listOf[resultJSON]{}, Handler: s.listResults})
-	s.add(Route{Method: http.MethodGet, Path: "/results/export", Tag: "results", Summary: "Export the filtered call records (format=csv or xlsx)",
-		Auth: AuthTenant, MinRole: mgr, Query: append(resultQuery[:7:7], QueryParam{"format", "string", "csv or xlsx"}), Handler: s.exportResults})
+	s.add(Route{Method: http.MethodGet, Path: "/results/export", Tag: "results", Summary: "Export the filtered call records (format=csv or xlsx; recordings=true zips the recordings with them)",
+		Auth: AuthTenant, MinRole: mgr, Query: append(resultQuery[:7:7], QueryParam{"format", "string", "csv or xlsx"},
+			QueryParam{"recordings", "boolean", "true: a ZIP of the table and recordings/<call id>.wav of its rows"}), Handler: s.exportResults})
 	s.add(Route{Method: http.MethodGet, Path: "/results/:id", Tag: "results", Summary: "One call record with its timeline", Auth: AuthTenant,
 		Resource: "call", Response: resultJSON{}, Handler: s.getResult})
 	s.add(Route{Method: http.MethodGet, Path: "/results/:id/recording", Tag: "results", Summary: "The call's recording (audio; Range requests work)",
@@ -905,7 +905,10 @@ func (s *Server) getResult(c *gin.Context) {
 }
 
 // resultRecording serves a recording from the recordings directory only: a
-// record path pointing anywhere else is treated as missing.
+// record path pointing anywhere else is treated as missing. A recording
+// uploaded to S3-compatible storage is played through a presigned URL
+// instead: a 302 to it, valid for --s3-url-ttl (5 min), so waihu does not
+// proxy audio and several waihu processes need no shared disk to play it.
 func (s *Server) resultRecording(c *gin.Context) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -917,24 +920,25 @@ func (s *Server) resultRecording(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	root := s.deps.Config.RecordingsDir
-	if a.RecordPath == "" || root == "" {
+	if u := s.deps.Recordings.PlaybackURL(a); u != "" {
+		// Uploaded to S3-compatible storage: send the player to a
+		// short-lived presigned URL (recordings_handlers.go's doc).
+		c.Header("Cache-Control", "no-store")
+		c.Redirect(http.StatusFound, u)
+		return
+	}
+	p, ok := campaign.RecordingFile(s.deps.Config.RecordingsDir, a.RecordPath)
+	if !ok {
 		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
 		return
 	}
-	p := a.RecordPath
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
-	}
-	rel, err := filepath.Rel(root, filepath.Clean(p))
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
 		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
 		return
 	}
-	if _, err := os.Stat(p); err != nil {
-		fail(c, fmt.Errorf("recording of call %d: %w", id, apperr.ErrNotFound))
-		return
-	}
+	// The system's MIME table may lack .wav (or call it audio/x-wav):
+	// browsers play what the header says, so name the type here.
+	c.Header("Content-Type", campaign.RecordingContentType(p))
 	c.File(p)
 }
 
@@ -978,10 +982,24 @@ func (s *Server) exportResults(c *gin.Context) {
 		fail(c, apperr.Invalid("format", "must be csv or xlsx"))
 		return
 	}
+	withRec, err := boolQuery(c, "recordings")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ext := format
+	if withRec {
+		ct, ext = "application/zip", "zip"
+	}
 	c.Header("Content-Type", ct)
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="results-%s.%s"`, time.Now().UTC().Format("20060102-150405"), format))
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="results-%s.%s"`, time.Now().UTC().Format("20060102-150405"), ext))
 	c.Status(http.StatusOK)
-	if err := s.camp().Export(c.Request.Context(), f, format, c.Writer); err != nil {
+	if withRec {
+		err = s.camp().ExportZip(c.Request.Context(), f, format, s.deps.Config.RecordingsDir, c.Writer)
+	} else {
+		err = s.camp().Export(c.Request.Context(), f, format, c.Writer)
+	}
+	if err != nil {
 		fail(c, err)
 	}
 }

@@ -30,7 +30,17 @@ type scriptDetailJSON struct {
 	scriptJSON
 	Draft  *dialog.Script `json:"draft"`
 	Issues []dialog.Issue `json:"issues"`
+	// ListenMode is stream or utterance; BargeInUnavailable lists the
+	// interruptible nodes when it is utterance (barge-in cannot happen).
+	ListenMode         string   `json:"listen_mode"`
+	BargeInUnavailable []string `json:"barge_in_unavailable"`
 }
+
+// Listen modes (Deps.ListenMode).
+const (
+	ListenStream    = "stream"
+	ListenUtterance = "utterance"
+)
 
 type scriptVersionJSON struct {
 	ID        uint64         `json:"id"`
@@ -125,7 +135,16 @@ func (s *Server) scriptDetail(row *store.Script, sc *dialog.Script) scriptDetail
 	if issues == nil {
 		issues = []dialog.Issue{}
 	}
-	return scriptDetailJSON{scriptJSON: toScript(row), Draft: sc, Issues: issues}
+	out := scriptDetailJSON{scriptJSON: toScript(row), Draft: sc, Issues: issues, ListenMode: ListenStream, BargeInUnavailable: []string{}}
+	if s.deps.ListenMode != nil {
+		out.ListenMode = s.deps.ListenMode(row.TenantID, row.ID)
+	}
+	if out.ListenMode == ListenUtterance {
+		if n := dialog.InterruptibleNodes(sc); n != nil {
+			out.BargeInUnavailable = n
+		}
+	}
+	return out
 }
 
 func (s *Server) listScripts(c *gin.Context) {

@@ -52,17 +52,20 @@ func newEnvWith(t *testing.T, db *store.DB, adjust func(d *httpapi.Deps)) *env {
 	bill := billing.New(db, accounts, log, billing.Options{})
 	camps := campaign.New(db, campaign.Options{DataDir: t.TempDir(), Log: log})
 	deps := httpapi.Deps{
-		Campaigns:    camps,
-		CRM:          crmSvc,
-		Billing:      bill,
-		Config:       cfg,
-		DB:           db,
-		Accounts:     accounts,
-		CallControl:  calls,
-		Scripts:      scriptstore.New(db, accounts),
-		Log:          log,
-		Version:      "test",
-		NoRateLimits: true,
+		Speech:      newSpeechConsole(t, db),
+		Campaigns:   camps,
+		CRM:         crmSvc,
+		Billing:     bill,
+		Config:      cfg,
+		DB:          db,
+		Accounts:    accounts,
+		CallControl: calls,
+		// Announcement audio goes to a temp dir per test.
+		Announcements: callctl.NewAnnouncements(db, t.TempDir()),
+		Scripts:       scriptstore.New(db, accounts),
+		Log:           log,
+		Version:       "test",
+		NoRateLimits:  true,
 	}
 	if adjust != nil {
 		adjust(&deps)
@@ -242,11 +245,13 @@ func (e *env) campaignFixtures(f *fixture) {
 		e.t.Fatal(err)
 	}
 	f.resources["import"] = p.ImportID
-	l := &store.ContactList{Name: "list" + f.marker, State: store.ListReady, Columns: "[]"}
+	// The columns the collections template's variables need.
+	l := &store.ContactList{Name: "list" + f.marker, State: store.ListReady, Columns: `["amount","due_date"]`}
 	if err := e.db.With(ctx).Create(l).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	if _, _, err := cs.AddContacts(ctx, l.ID, []campaign.ContactInput{{Phone: "13800138000", Name: "who" + f.marker}}); err != nil {
+	if _, _, err := cs.AddContacts(ctx, l.ID, []campaign.ContactInput{{Phone: "13800138000", Name: "who" + f.marker,
+		Vars: map[string]string{"amount": "100", "due_date": "2026-12-01"}}}); err != nil {
 		e.t.Fatal(err)
 	}
 	f.resources["list"] = l.ID

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -111,9 +113,15 @@ func translateFields(loc string, fields map[string]string) map[string]string {
 	for k, v := range fields {
 		if zh, ok := fieldReasons[v]; ok {
 			out[k] = zh
+		} else if m := missingColumnsRe.FindStringSubmatch(v); m != nil {
+			out[k] = fmt.Sprintf("话术 %s 第 %s 版（ID %s）用到了名单 %s 没有的列：%s", m[1], m[2], m[3], m[4], m[5])
 		} else {
 			out[k] = v
 		}
 	}
 	return out
 }
+
+// missingColumnsRe reads campaign.MissingColumnsReason back, to say it in
+// Chinese with the same names.
+var missingColumnsRe = regexp.MustCompile(`^script (".*") version (\d+) \(id (\d+)\) uses columns the list (".*") lacks: (.+)$`)

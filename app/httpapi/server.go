@@ -21,6 +21,8 @@ import (
 	"github.com/waihu/waihu/app/config"
 	"github.com/waihu/waihu/app/crm"
 	"github.com/waihu/waihu/app/dialog/scriptstore"
+	"github.com/waihu/waihu/app/recordings"
+	"github.com/waihu/waihu/app/speech/speechdb"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/tenant"
 )
@@ -51,6 +53,12 @@ type Deps struct {
 	// CallControl answers FreeSWITCH's xml_curl and CDR posts (nil: those
 	// endpoints are not served).
 	CallControl *callctl.Service
+	// Announcements are the carrier announcement references (fingerprint
+	// layer of early-media classification; nil: routes not served).
+	Announcements *callctl.Announcements
+	// Recordings signs playback URLs of recordings uploaded to S3 (nil:
+	// recordings are only on local disk).
+	Recordings *recordings.Service
 	// Prompts serves the TTS cache's files to FreeSWITCH (mod_http_cache).
 	Prompts http.Handler
 	// AudioStreams accepts mod_audio_stream's WebSockets at /fs/audio/<uuid>
@@ -58,6 +66,13 @@ type Deps struct {
 	AudioStreams http.Handler
 	// Campaigns serves lists, DNC, campaigns, results and webhooks (nil: none).
 	Campaigns *campaign.Service
+	// Speech is the script editor's voice picker and preview (nil: not served).
+	Speech *speechdb.Console
+	// ListenMode says how calls of a tenant's script hear the callee:
+	// ListenStream, or ListenUtterance when its recognizer cannot stream
+	// (nil: streaming assumed). Utterance mode cannot barge in, so the
+	// script editor warns about interruptible lines.
+	ListenMode func(tenantID, scriptID uint64) string
 	// NoRateLimits turns the per-IP limits off (tests that send many requests).
 	NoRateLimits bool
 }
@@ -113,12 +128,15 @@ func New(d Deps) *Server {
 	s.registerAuth()
 	s.registerConsole()
 	s.registerDialog()
+	s.registerSpeech()
 	s.registerBilling()
 	s.registerCampaign()
 	s.registerAdmin()
 	s.registerFS()
+	s.registerAgentSIP()
 	s.registerCRM()
 	s.registerCallctlAdmin()
+	s.registerAnnouncements()
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})

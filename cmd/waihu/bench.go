@@ -22,7 +22,7 @@ import (
 // streamed contact-list import of a generated CSV.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: waihu bench import|dispatch|calls [options] (--help for each)")
+		return fmt.Errorf("usage: waihu bench import|dispatch|calls|turn [options] (--help for each)")
 	}
 	switch args[0] {
 	case "import":
@@ -31,8 +31,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchDispatch(ctx, args[1:], stdout, stderr)
 	case "calls":
 		return benchCalls(ctx, args[1:], stdout, stderr)
+	case "turn":
+		return benchTurn(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown bench %q (have: import, dispatch, calls)", args[0])
+	return fmt.Errorf("unknown bench %q (have: import, dispatch, calls, turn)", args[0])
 }
 
 func benchImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -12,8 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/dialog"
+	"github.com/waihu/waihu/app/dialog/scriptstore"
 	"github.com/waihu/waihu/app/store"
 )
 
@@ -46,25 +49,71 @@ func benchScript(hold time.Duration) (*dialog.Script, error) {
 	return &s, nil
 }
 
-type oneScript struct{ s *dialog.Script }
-
-func (o oneScript) LoadVersion(context.Context, uint64) (*dialog.Script, error) { return o.s, nil }
-
 type benchCallsReport struct {
-	Calls               int     `json:"calls"`
-	TargetCPS           int     `json:"target_cps"`
-	SetupPerSec         float64 `json:"calls_set_up_per_sec"`
-	PeakConcurrent      int     `json:"peak_concurrent_calls"`
-	Answered            int     `json:"answered"`
-	Errors              int     `json:"errors"`
-	TurnLatencyP50Ms    float64 `json:"event_to_command_p50_ms"`
-	TurnLatencyP99Ms    float64 `json:"event_to_command_p99_ms"`
-	TurnSamples         int     `json:"event_to_command_samples"`
-	WaihuCPUSec         float64 `json:"waihu_cpu_sec"`
-	SimCPUSec           float64 `json:"simulator_cpu_sec"`
-	WaihuBytesPerCall   int64   `json:"waihu_heap_bytes_per_concurrent_call"`
-	WaihuGoroutinesPeak int     `json:"waihu_goroutines_peak"`
-	WallSec             float64 `json:"wall_sec"`
+	Calls            int     `json:"calls"`
+	TargetCPS        int     `json:"target_cps"`
+	SetupPerSec      float64 `json:"calls_set_up_per_sec"`
+	PeakConcurrent   int     `json:"peak_concurrent_calls"`
+	Answered         int     `json:"answered"`
+	Errors           int     `json:"errors"`
+	TurnLatencyP50Ms float64 `json:"event_to_command_p50_ms"`
+	TurnLatencyP99Ms float64 `json:"event_to_command_p99_ms"`
+	TurnSamples      int     `json:"event_to_command_samples"`
+	WaihuCPUSec      float64 `json:"waihu_cpu_sec"`
+	SimCPUSec        float64 `json:"simulator_cpu_sec"`
+	// Memory is measured once, while every call is up (after the last
+	// dial, before the first hangup): two runtime.GC()s, then the live heap
+	// (HeapAlloc), goroutine stacks (StackInuse) and the process's RSS,
+	// each minus the same figure taken before the first dial, divided by
+	// the calls up at that moment.
+	MeasuredConcurrent int `json:"measured_concurrent_calls"`
+	// EndedBeforeMeasure counts calls already finished when memory was
+	// measured; above 0 the figure includes calls tearing down (their
+	// hangup events are the largest): raise --hold.
+	EndedBeforeMeasure    int     `json:"calls_ended_before_measure"`
+	WaihuBytesPerCall     int64   `json:"waihu_heap_bytes_per_concurrent_call"`
+	WaihuStackPerCall     int64   `json:"waihu_stack_bytes_per_concurrent_call"`
+	WaihuHeapStackPerCall int64   `json:"waihu_heap_plus_stack_bytes_per_concurrent_call"`
+	WaihuRSSPerCall       int64   `json:"waihu_rss_bytes_per_concurrent_call"`
+	WaihuGoroutines       int     `json:"waihu_goroutines_at_measure"`
+	WaihuGoroutinesPeak   int     `json:"waihu_goroutines_peak"`
+	WallSec               float64 `json:"wall_sec"`
+}
+
+// measureMem returns the live heap, goroutine stacks and RSS after GC.
+func measureMem() (heap, stack, rss uint64) {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc, ms.StackInuse, rssBytes()
+}
+
+// rssBytes is VmRSS from /proc/self/status (0 where there is none).
+func rssBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
+
+func writeProfile(dir, name string) error {
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup(name).WriteTo(f, 0)
 }
 
 // benchCalls drives N answered calls through the switch simulator running
@@ -75,6 +124,7 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	n := fs.Int("calls", 2000, "calls to place")
 	cps := fs.Int("cps", 200, "calls set up per second")
 	hold := fs.Duration("hold", 15*time.Second, "how long each call stays up (the listen's timeout)")
+	profile := fs.String("profile", "", "write heap and goroutine profiles of waihu's side, taken when memory is measured, into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,36 +136,14 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 
 	// The simulator is its own process, so its CPU is not counted as waihu's.
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	simAddr := "127.0.0.1:" + strconv.Itoa(port)
-	personas := filepath.Join(dir, "personas.yaml")
 	// The callee answers and stays silent: the listen's timeout (--hold)
 	// keeps every call up, so concurrency reaches min(calls, cps × hold).
-	if err := os.WriteFile(personas, []byte("personas:\n  - name: bench\n    match: [\"re:.*\"]\n    outcome: answer\n    ring_ms: 200\n    hangup_after_ms: 600000\n"), 0o600); err != nil {
-		return err
-	}
-	self, err := os.Executable()
+	sim, simAddr, err := startSimProcess(ctx, dir, "personas:\n  - name: bench\n    match: [\"re:.*\"]\n    outcome: answer\n    ring_ms: 200\n    hangup_after_ms: 600000\n",
+		*n+100, *cps*2, stderr)
 	if err != nil {
 		return err
 	}
-	sim := exec.CommandContext(ctx, self, "sim", "--esl", simAddr, "--password", "bench", "--personas", personas,
-		"--max-sessions", strconv.Itoa(*n+100), "--sps", strconv.Itoa(*cps*2), "--heartbeat", "5s")
-	sim.Stdout, sim.Stderr = io.Discard, stderr
-	if err := sim.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		if sim.ProcessState == nil {
-			_ = sim.Process.Kill()
-			_ = sim.Wait()
-		}
-	}()
-	if err := waitTCP(simAddr, 10*time.Second); err != nil {
-		return err
-	}
+	defer stopSimProcess(sim)
 
 	db, err := store.Open(ctx, "", dir, log)
 	if err != nil {
@@ -140,13 +168,27 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// The script is published and loaded through the script store, as
+	// `waihu serve` does: LoadVersion parses and compiles a version once and
+	// every call shares its matcher. (Handing the engine a bare *Script
+	// compiled a private matcher per call, ~145 KB of the old figure.)
+	scripts := scriptstore.New(db, nil)
+	tctx := store.WithTenant(ctx, 1)
+	srow, err := scripts.Create(tctx, script)
+	if err != nil {
+		return fmt.Errorf("bench script: %w", err)
+	}
+	version, err := scripts.Publish(tctx, srow.ID, "bench")
+	if err != nil {
+		return fmt.Errorf("publish bench script: %w", err)
+	}
 	var latMu sync.Mutex
 	var lats []time.Duration
 	svc := callctl.New(db, callctl.Options{Log: log})
 	var active, peak, answered, finished int
 	var mu sync.Mutex
 	done := make(chan struct{})
-	engine := callctl.NewEngine(svc, callctl.EngineOptions{Log: log, Scripts: oneScript{script},
+	engine := callctl.NewEngine(svc, callctl.EngineOptions{Log: log, Scripts: scripts,
 		OnTurnLatency: func(d time.Duration) { latMu.Lock(); lats = append(lats, d); latMu.Unlock() }})
 	if err := engine.Start(ctx, "127.0.0.1:0"); err != nil {
 		return err
@@ -175,13 +217,10 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	})
 
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	baseHeap, baseStack, baseRSS := measureMem()
 	cpu0 := cpuSeconds(syscall.RUSAGE_SELF)
 	start := time.Now()
 	errorsN := 0
-	var peakHeap uint64
 	peakG := 0
 	interval := time.Second / time.Duration(*cps)
 	tick := time.NewTicker(interval)
@@ -195,7 +234,7 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			defer dialWG.Done()
 			now := time.Now().UTC()
 			a := &store.CallAttempt{UUID: uuid.NewString(), CampaignID: 1, ContactID: uint64(i + 1), AttemptNo: 1,
-				Phone: fmt.Sprintf("+86139%08d", i), State: store.AttemptDialing, QueuedAt: now, DialedAt: &now, ScriptVersionID: 1}
+				Phone: fmt.Sprintf("+86139%08d", i), State: store.AttemptDialing, QueuedAt: now, DialedAt: &now, ScriptVersionID: version.ID}
 			err := db.With(store.WithTenant(ctx, 1)).Create(a).Error
 			if err == nil {
 				err = engine.Dial(ctx, a)
@@ -212,21 +251,33 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}(i)
 		if i%50 == 0 {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			if ms.HeapInuse > peakHeap {
-				peakHeap = ms.HeapInuse
-			}
 			if g := runtime.NumGoroutine(); g > peakG {
 				peakG = g
 			}
-			mu.Unlock()
 		}
 	}
 	dialWG.Wait()
 	tick.Stop()
 	setup := time.Since(start)
+	// Let the last calls ring (the persona's ring_ms) and connect their
+	// sockets, then measure with every call up.
+	settle := min(time.Second, *hold/4)
+	time.Sleep(settle)
+	mu.Lock()
+	measured, endedEarly := active, finished
+	mu.Unlock()
+	heapNow, stackNow, rssNow := measureMem()
+	gNow := runtime.NumGoroutine()
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return err
+		}
+		for _, name := range []string{"heap", "goroutine"} {
+			if err := writeProfile(*profile, name); err != nil {
+				return err
+			}
+		}
+	}
 	select {
 	case <-done:
 	case <-time.After(*hold + 2*time.Minute):
@@ -249,12 +300,57 @@ func benchCalls(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		rep.TurnLatencyP50Ms = float64(lats[len(lats)/2]) / 1e6
 		rep.TurnLatencyP99Ms = float64(lats[len(lats)*99/100]) / 1e6
 	}
-	if peak > 0 && peakHeap > base.HeapInuse {
-		rep.WaihuBytesPerCall = int64(peakHeap-base.HeapInuse) / int64(peak)
+	if measured > 0 {
+		per := func(now, base uint64) int64 { return (int64(now) - int64(base)) / int64(measured) }
+		rep.MeasuredConcurrent = measured
+		rep.EndedBeforeMeasure = endedEarly
+		rep.WaihuBytesPerCall = per(heapNow, baseHeap)
+		rep.WaihuStackPerCall = per(stackNow, baseStack)
+		rep.WaihuHeapStackPerCall = rep.WaihuBytesPerCall + rep.WaihuStackPerCall
+		rep.WaihuRSSPerCall = per(rssNow, baseRSS)
+		rep.WaihuGoroutines = gNow
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// startSimProcess runs `waihu sim` as its own process (so its CPU is not
+// counted as waihu's) with the given personas, and waits for its event
+// socket; the password is "bench".
+func startSimProcess(ctx context.Context, dir, personasYAML string, maxSessions, sps int, stderr io.Writer) (*exec.Cmd, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	personas := filepath.Join(dir, "personas.yaml")
+	if err := os.WriteFile(personas, []byte(personasYAML), 0o600); err != nil {
+		return nil, "", err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	sim := exec.CommandContext(ctx, self, "sim", "--esl", addr, "--password", "bench", "--personas", personas,
+		"--max-sessions", strconv.Itoa(maxSessions), "--sps", strconv.Itoa(sps), "--heartbeat", "5s")
+	sim.Stdout, sim.Stderr = io.Discard, stderr
+	if err := sim.Start(); err != nil {
+		return nil, "", err
+	}
+	if err := waitTCP(addr, 10*time.Second); err != nil {
+		stopSimProcess(sim)
+		return nil, "", err
+	}
+	return sim, addr, nil
+}
+
+// stopSimProcess kills the simulator unless it was already waited for.
+func stopSimProcess(sim *exec.Cmd) {
+	if sim.ProcessState == nil {
+		_ = sim.Process.Kill()
+		_ = sim.Wait()
+	}
 }
 
 func freePort() (int, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,9 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	lines := fs.Int("lines", 1000, "tenant lines and campaign concurrency")
 	hold := fs.Duration("hold", 2*time.Second, "how long each call lasts")
 	workers := fs.Int("workers", 100, "job workers")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	withSim := fs.Bool("sim", false, "dial through call control and the switch simulator (its own process) instead of the in-process dialer; the simulator's records are the measurement")
+	cps := fs.Int("cps", 100, "with --sim: the trunk's and node's calls set up per second")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,17 +60,28 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer runner.Close()
-	d := &benchDialer{db: db, hold: *hold}
-	svc := campaign.New(db, campaign.Options{DataDir: dir, Dialer: d, IgnoreWindows: true, Log: log, DailyCap: 1000, WeeklyCap: 1000,
-		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)})
-	d.svc = svc
-	svc.RegisterJobs(runner)
-
 	tn := &store.Tenant{Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Status: store.TenantActive, LineQuota: *lines, Features: "{}"}
 	if err := db.With(store.AsPlatform(ctx)).Create(tn).Error; err != nil {
 		return err
 	}
 	tctx := store.WithTenant(ctx, tn.ID)
+	d := &benchDialer{db: db, hold: *hold}
+	opt := campaign.Options{DataDir: dir, Dialer: d, IgnoreWindows: true, Log: log, DailyCap: 1000, WeeklyCap: 1000,
+		Redis: runner.RedisOpt().MakeRedisClient().(redis.UniversalClient)}
+	var sw *simSwitch
+	if *withSim {
+		if sw, err = startSimSwitch(ctx, db, tn.ID, dir, *lines, *cps, *hold, log, stderr); err != nil {
+			return err
+		}
+		defer sw.close()
+		opt.Dialer, opt.Reconciler = sw.engine, sw.engine
+	}
+	svc := campaign.New(db, opt)
+	d.svc = svc
+	if sw != nil {
+		sw.calls.OnFinish(svc.AttemptFinished)
+	}
+	svc.RegisterJobs(runner)
 	l := &store.ContactList{Name: "bench", State: store.ListReady, Columns: "[]"}
 	if err := db.With(tctx).Create(l).Error; err != nil {
 		return err
@@ -80,12 +95,35 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
-	c, err := svc.CreateCampaign(tctx, campaign.CampaignInput{Name: "bench", ListID: l.ID, ScriptVersionID: 1, MaxConcurrent: *lines})
+	// Campaigns pin a script version of the tenant; the bench dialer never
+	// runs it, so an empty body does. Through the simulator the published
+	// prompt-and-listen script runs.
+	svID := uint64(0)
+	if sw != nil {
+		svID = sw.version
+	} else {
+		sv := &store.ScriptVersion{ScriptID: 1, Version: int(tn.ID), Body: "{}", Checksum: "bench"} // one per run: versions are unique per script
+		if err := db.With(tctx).Create(sv).Error; err != nil {
+			return err
+		}
+		svID = sv.ID
+	}
+	c, err := svc.CreateCampaign(tctx, campaign.CampaignInput{Name: "bench", ListID: l.ID, ScriptVersionID: svID, MaxConcurrent: *lines})
 	if err != nil {
 		return err
 	}
 	if err := runner.Start(ctx); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	if _, err := svc.Act(tctx, c.ID, campaign.ActionStart, ""); err != nil {
@@ -106,9 +144,16 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	el := time.Since(start)
+	if sw != nil {
+		return sw.report(ctx, stdout, db, start, el, *contacts, *lines, *cps)
+	}
 	d.wg.Wait()
-	fmt.Fprintf(stdout, "dispatch %s: %d calls in %s = %.0f calls set up/s, at most %d in flight (limit %d), %d dialed twice\n",
-		db.Dialect, d.dials.Load(), el.Round(time.Millisecond), float64(d.dials.Load())/el.Seconds(), d.maxIn.Load(), *lines, d.twice.Load())
+	// The set-up rate runs from the start to the last dial: the tail where
+	// the last calls are still talking sets nothing up.
+	setup := time.Duration(d.lastDial.Load()) - time.Duration(start.UnixNano())
+	fmt.Fprintf(stdout, "dispatch %s: %d calls set up in %s = %.0f calls set up/s (campaign done in %s), at most %d in flight (limit %d), %d dialed twice\n",
+		db.Dialect, d.dials.Load(), setup.Round(time.Millisecond), float64(d.dials.Load())/setup.Seconds(), el.Round(time.Millisecond),
+		d.maxIn.Load(), *lines, d.twice.Load())
 	return nil
 }
 
@@ -121,7 +166,9 @@ type benchDialer struct {
 	twice atomic.Int64
 	in    atomic.Int64
 	maxIn atomic.Int64
-	wg    sync.WaitGroup
+	// lastDial is the UnixNano of the latest Dial.
+	lastDial atomic.Int64
+	wg       sync.WaitGroup
 }
 
 func (d *benchDialer) Dial(ctx context.Context, a *store.CallAttempt) error {
@@ -129,6 +176,7 @@ func (d *benchDialer) Dial(ctx context.Context, a *store.CallAttempt) error {
 		d.twice.Add(1)
 	}
 	d.dials.Add(1)
+	d.lastDial.Store(time.Now().UnixNano())
 	n := d.in.Add(1)
 	for {
 		m := d.maxIn.Load()

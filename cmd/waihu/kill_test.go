@@ -134,13 +134,15 @@ func runKillTest(t *testing.T, ks killSetup) {
 		t.Fatal(err)
 	}
 	camps := campaign.New(db, campaign.Options{DataDir: dir, Log: log})
-	list := &store.ContactList{Name: "kill list", State: store.ListReady, Columns: "[]"}
+	// The columns the notification template's variables read.
+	list := &store.ContactList{Name: "kill list", State: store.ListReady, Columns: `["event","time"]`}
 	if err := db.With(tctx).Create(list).Error; err != nil {
 		t.Fatal(err)
 	}
 	in := make([]campaign.ContactInput, ks.contacts)
 	for i := range in {
-		in[i] = campaign.ContactInput{Phone: fmt.Sprintf("1390013%04d", i), Name: fmt.Sprintf("客户%d", i)}
+		in[i] = campaign.ContactInput{Phone: fmt.Sprintf("1390013%04d", i), Name: fmt.Sprintf("客户%d", i),
+			Vars: map[string]string{"event": "体检", "time": "明天上午"}}
 	}
 	if res, _, err := camps.AddContacts(tctx, list.ID, in); err != nil || res.Added != ks.contacts {
 		t.Fatalf("add contacts: %+v %v", res, err)

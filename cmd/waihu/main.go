@@ -30,7 +30,7 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date and exit", runMigrate},
 		{"script", "check, chat with and classify against call scripts (FILE or template)", runScript},
 		{"sim", "run the FreeSWITCH simulator (ESL server with scripted callees)", runSim},
-		{"bench", "measure hot paths (import, dispatch, calls)", runBench},
+		{"bench", "measure hot paths (import, dispatch, calls, turn)", runBench},
 		{"user", "manage accounts from the shell (create-operator, reset-operator-password)", runUser},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "waihu %s\n", version)

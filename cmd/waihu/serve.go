@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/campaign"
@@ -125,7 +126,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bill.RegisterJobs(runner)
 	// Billing settles each call in the transactions that end it and store
 	// its CDR (either may come first; each call is charged once).
+	// Usage (ASR/TTS/LLM) is recorded first in the finish transaction, so
+	// the pass-through line items are in the charge whichever comes first.
+	calls.OnUsage(billingUsage(bill))
 	calls.OnFinish(bill.AttemptFinished)
+	recs, err := startRecordingUploads(cfg, db, runner, calls, log)
+	if err != nil {
+		return err
+	}
 	calls.OnCDR(bill.CDRReceived)
 
 	// Campaigns: call control plugs in as Dialer/Reconciler, billing as Funds.
@@ -167,7 +175,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if seeded != nil {
 		demoTenant = seeded.TenantID
 	}
-	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, scripts: scripts, vars: campaigns.ContactVars,
+	announcements := callctl.NewAnnouncements(db, filepath.Join(cfg.Data, "announcements"))
+	announcements.Audit = func(ctx context.Context, tx *gorm.DB, action, target string, detail any) error {
+		return accounts.AuditTx(ctx, tx, tenant.Entry{Action: action, Target: target, Detail: detail})
+	}
+	engine, err := startCalling(ctx, callingDeps{cfg: cfg, db: db, calls: calls, announcements: announcements, scripts: scripts, vars: campaigns.ContactVars,
 		release: campaigns.ReleaseNotDialed, funds: bill, httpBase: base, tenantID: demoTenant, log: log})
 	if err != nil {
 		_ = ln.Close()
@@ -190,23 +202,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv := httpapi.New(httpapi.Deps{
-		Config:       cfg,
-		DB:           db,
-		Accounts:     accounts,
-		CallControl:  calls,
-		Billing:      bill,
-		Campaigns:    campaigns,
-		Prompts:      engine.tts.Handler(),
-		AudioStreams: stream.NewServer(engine.streams),
-		Scripts:      scripts,
-		Log:          log,
-		Registry:     reg,
-		Version:      version,
-		SPA:          spaHandler(),
-		Public:       public,
-		CRM:          crmSvc,
-		Switch:       switchOps{engine.engine},
-		ReadyChecks:  map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
+		Config:        cfg,
+		DB:            db,
+		Accounts:      accounts,
+		CallControl:   calls,
+		Announcements: announcements,
+		Recordings:    recs,
+		Billing:       bill,
+		Campaigns:     campaigns,
+		Prompts:       engine.tts.Handler(),
+		AudioStreams:  stream.NewServer(engine.streams),
+		Scripts:       scripts,
+		Speech:        engine.voices,
+		Log:           log,
+		Registry:      reg,
+		Version:       version,
+		SPA:           spaHandler(),
+		Public:        public,
+		CRM:           crmSvc,
+		Switch:        switchOps{engine.engine},
+		ListenMode:    engine.listenMode,
+		ReadyChecks:   map[string]func(context.Context) error{"redis": func(context.Context) error { return runner.Ping() }},
 	})
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
