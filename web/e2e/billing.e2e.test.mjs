@@ -1,6 +1,7 @@
 // Browser test of the money path against the real binary (`waihu serve --demo`): a tenant
 // creates a bank-transfer recharge order in the console, an operator confirms it in the back
-// office, and the tenant sees the new balance on the billing page and the dashboard card.
+// office (and finds it in the tenant's ledger drawer, with its XLSX), and the tenant sees the
+// new balance on the billing page and the dashboard card.
 //
 //   cd web && npm run build && (cd .. && go build -o bin/waihu ./cmd/waihu) && \
 //     WAIHU_BIN=$PWD/../bin/waihu node --test e2e/billing.e2e.test.mjs
@@ -74,6 +75,23 @@ test('recharge: tenant creates an order, operator confirms it, tenant sees the b
     await p.getByText(zh['billing.admin.confirmed']).waitFor();
     const paid = await getJSON(p, '/api/v1/admin/billing/recharges?state=paid');
     assert.ok(paid.items.some((o) => o.no === orderNo), 'the order is paid');
+
+    // The tenant's ledger from the balances tab: the recharge line, the totals of the
+    // selection, and the same selection as XLSX.
+    const paidOrder = paid.items.find((o) => o.no === orderNo);
+    const balances = await getJSON(p, '/api/v1/admin/billing/balances');
+    const tb = balances.items.find((b) => String(b.tenant_id) === String(paidOrder.tenant_id));
+    assert.ok(tb, 'the tenant is in the balances list');
+    await p.getByRole('tab', { name: zh['billing.admin.tab.balances'] }).click();
+    await p.getByRole('button', { name: zh['billing.admin.ledger.open_named'].replace('{name}', tb.name) }).click();
+    const drawer = p.getByRole('dialog');
+    await drawer.getByTestId('admin-ledger-table').getByText(zh['billing.kind.recharge']).first().waitFor();
+    const summary = await getJSON(p, `/api/v1/admin/billing/tenants/${tb.tenant_id}/ledger/summary`);
+    await drawer.getByTestId('ledger-net').getByText(yuan(summary.net_fen)).waitFor();
+    const href = await drawer.getByTestId('ledger-xlsx').getAttribute('href');
+    const xlsx = await p.request.get(href);
+    assert.equal(xlsx.status(), 200, `ledger XLSX: HTTP ${xlsx.status()}`);
+    assert.match(xlsx.headers()['content-type'] ?? '', /spreadsheetml/);
   });
 
   await page('console sees balance', async (p) => {

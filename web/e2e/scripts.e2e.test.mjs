@@ -125,3 +125,58 @@ test('scripts: build a three-node script from scratch, publish it and chat with 
     { baseURL: server.baseURL },
   );
 });
+
+test('scripts: pick a voice for the script and listen to a line', async () => {
+  await withPage(
+    browser,
+    'scripts voice picker listen',
+    async (p) => {
+      await p.goto('/console/login');
+      await p.getByLabel(zh['field.email']).fill(OWNER.email);
+      await p.getByLabel(zh['field.password']).fill(OWNER.password);
+      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
+      await p.waitForURL(/\/console$/);
+
+      await p.goto('/console/scripts');
+      await p.getByRole('button', { name: zh['scripts.new'] }).click();
+      const dialog = p.getByRole('dialog');
+      await dialog.getByLabel(zh['field.name']).fill('试听测试');
+      await dialog.getByRole('button', { name: zh['scripts.create'] }).click();
+      await p.waitForURL(/\/console\/scripts\/\d+$/);
+      await p.getByRole('heading', { name: '试听测试', level: 1 }).waitFor();
+      const scriptId = p.url().match(/\/scripts\/(\d+)$/)[1];
+
+      // The panel says which recognizer the script's calls use.
+      const panel = p.getByTestId('voice-panel');
+      await panel.getByTestId('voice-recognizer').waitFor();
+      assert.notEqual((await panel.getByTestId('voice-recognizer').innerText()).trim(), '');
+
+      // Pick flite's awb voice and save it for the script.
+      await pickOption(p, panel.getByLabel(zh['scripts.voice.synthesizer']), 'flite');
+      await pickOption(p, panel.getByLabel(zh['scripts.voice.voice']), 'awb');
+      await panel.getByRole('button', { name: zh['scripts.voice.save'] }).click();
+      await p.getByText(zh['scripts.voice.saved']).last().waitFor();
+      await panel.getByTestId('voice-in-use').filter({ hasText: 'flite' }).filter({ hasText: 'awb' }).waitFor();
+      const saved = await (await p.request.get(`/api/v1/scripts/${scriptId}/speech`)).json();
+      assert.equal(saved.effective.tts, 'flite');
+      assert.equal(saved.effective.voice, 'awb');
+
+      // A line to listen to: the ▶ button fetches the preview and the audio element loads it.
+      await p.getByRole('button', { name: zh['scripts.node.add'] }).click();
+      await p.getByTestId('node-n1').waitFor();
+      await p.getByTestId('node-panel').getByLabel(zh['scripts.node.text']).fill('Hello, this is a test call.');
+      const preview = p.waitForResponse((r) => r.url().endsWith('/api/v1/speech/preview') && r.request().method() === 'POST');
+      await p.getByTestId('node-panel').getByTestId('listen-button').click();
+      const res = await preview;
+      assert.equal(res.status(), 200);
+      assert.equal(res.headers()['content-type'], 'audio/wav');
+      assert.deepEqual(JSON.parse(res.request().postData() ?? '{}').tts, 'flite');
+      await p.getByTestId('listen-audio').waitFor();
+      await p.waitForFunction(() => {
+        const a = document.querySelector('[data-testid="listen-audio"]');
+        return a instanceof HTMLAudioElement && a.readyState >= 1 && a.duration > 0.5;
+      });
+    },
+    { baseURL: server.baseURL },
+  );
+});

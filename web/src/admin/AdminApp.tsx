@@ -20,6 +20,7 @@ import { LeadsPage } from './leads/LeadsPage';
 import { LoginPage } from './LoginPage';
 import { NodesPage } from './nodes/NodesPage';
 import { TrunksPage } from './trunks/TrunksPage';
+import { AnnouncementsPage } from './announcements/AnnouncementsPage';
 import { ADMIN_NAV } from './nav';
 import { AdminSessionProvider, useAdminSession } from './session';
 import { StaffPage } from './StaffPage';
@@ -78,6 +79,7 @@ export default function AdminApp() {
           <Route path="leads/:id" element={<LeadDetailPage />} />
           <Route path="tenants" element={<TenantsPage />} />
           <Route path="trunks" element={<TrunksPage />} />
+          <Route path="announcements" element={<AnnouncementsPage />} />
           <Route path="nodes" element={<NodesPage />} />
           <Route path="price-plans" element={<PricePlansPage />} />
           <Route path="recharges" element={<RechargesPage />} />

@@ -10,6 +10,7 @@ import { TENANT_STATUS_COLOR, tenantStatusLabel } from '../shared/roles';
 import { useCursorList } from '../shared/useCursorList';
 import { usePageTitle } from '../shared/usePageTitle';
 import { SupportViewModal, TenantEditModal } from './tenants/TenantEditModal';
+import { TenantLedgerDrawer } from './billing/TenantLedgerDrawer';
 
 const STATUSES: TenantStatus[] = ['pending', 'active', 'suspended'];
 
@@ -21,6 +22,7 @@ export function TenantsPage() {
   const [suspending, setSuspending] = useState<Tenant | null>(null);
   const [editing, setEditing] = useState<Tenant | null>(null);
   const [viewing, setViewing] = useState<Tenant | null>(null);
+  const [ledgerOf, setLedgerOf] = useState<Tenant | null>(null);
   const list = useCursorList((p, signal) => api.listTenants(p, signal), { status, q });
   usePageTitle(t('nav.admin.tenants'), t('shell.admin_title'));
 
@@ -78,7 +80,15 @@ export function TenantsPage() {
     {
       title: t('tenants.balance'),
       key: 'balance',
-      render: (_, tn) => (tn.balance_fen == null ? '—' : `¥${(tn.balance_fen / 100).toFixed(2)}`),
+      // The balance opens the tenant's ledger (billing's drawer).
+      render: (_, tn) =>
+        tn.balance_fen == null ? (
+          '—'
+        ) : (
+          <Button type="link" size="small" onClick={() => setLedgerOf(tn)} aria-label={t('billing.admin.ledger.open_named', { name: tn.name })}>
+            ¥{(tn.balance_fen / 100).toFixed(2)}
+          </Button>
+        ),
     },
     {
       title: t('tenants.usage_30d'),
@@ -157,6 +167,7 @@ export function TenantsPage() {
         }}
       />
       <SupportViewModal tenant={viewing} onClose={() => setViewing(null)} />
+      <TenantLedgerDrawer tenant={ledgerOf} onClose={() => setLedgerOf(null)} />
       <SuspendModal
         tenant={suspending}
         onClose={() => setSuspending(null)}

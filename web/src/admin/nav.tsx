@@ -10,6 +10,7 @@ import {
   MoneyCollectOutlined,
   QuestionCircleOutlined,
   ShopOutlined,
+  SoundOutlined,
   TagsOutlined,
 } from '@ant-design/icons';
 import type { NavItem } from '../shared/nav';
@@ -21,6 +22,7 @@ export const ADMIN_NAV: NavItem[] = [
   { path: '/admin/tenants', label: 'nav.admin.tenants', icon: <ShopOutlined /> },
   { path: '/admin/trunks', label: 'nav.admin.trunks', icon: <ApiOutlined /> },
   { path: '/admin/nodes', label: 'nav.admin.nodes', icon: <ClusterOutlined /> },
+  { path: '/admin/announcements', label: 'nav.admin.announcements', icon: <SoundOutlined /> },
   { path: '/admin/price-plans', label: 'nav.admin.priceplans', icon: <TagsOutlined /> },
   { path: '/admin/recharges', label: 'nav.admin.recharges', icon: <MoneyCollectOutlined /> },
   { path: '/admin/invoices', label: 'nav.admin.invoices', icon: <FileDoneOutlined /> },

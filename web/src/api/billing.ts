@@ -61,9 +61,26 @@ export interface LedgerRow {
   account: string;
   amount_fen: number;
   balance_after_fen: number;
+  /** Running total of the lines the filter selects, up to and including this one. */
+  running_fen: number;
   campaign_id: Id;
   attempt_uuid: string;
   memo: string;
+}
+
+/** Totals of the ledger lines a filter selects (operator's per-tenant ledger). */
+export interface LedgerTotals {
+  lines: number;
+  credit_fen: number;
+  debit_fen: number;
+  net_fen: number;
+}
+
+export interface LedgerQuery {
+  kind: string;
+  from: string;
+  to: string;
+  campaign_id: string;
 }
 
 export interface ConsumptionRow {
@@ -197,3 +214,18 @@ export const adminStatementXlsxURL = (tenantId: Id, month: string) =>
   `/api/v1/admin/billing/tenants/${enc(tenantId)}/statement.xlsx?month=${encodeURIComponent(month)}`;
 export const sendStatement = (tenantId: Id, month: string) =>
   http.post<void>(`/api/v1/admin/billing/tenants/${enc(tenantId)}/statement/send`, { month });
+export const adminLedger = (tenantId: Id, params: PageParams, signal?: AbortSignal) =>
+  fetchPage<LedgerRow>(`/api/v1/admin/billing/tenants/${enc(tenantId)}/ledger`, params, signal);
+export const adminLedgerSummary = (tenantId: Id, q: LedgerQuery, signal?: AbortSignal) =>
+  http.get<LedgerTotals>(`/api/v1/admin/billing/tenants/${enc(tenantId)}/ledger/summary`, { query: ledgerQuery(q), signal });
+/** The same filters as the table, as an XLSX download (oldest first, running total, totals row). */
+export const adminLedgerXlsxURL = (tenantId: Id, q: LedgerQuery) => {
+  const qs = new URLSearchParams(ledgerQuery(q) as Record<string, string>).toString();
+  return `/api/v1/admin/billing/tenants/${enc(tenantId)}/ledger.xlsx${qs ? `?${qs}` : ''}`;
+};
+function ledgerQuery(q: LedgerQuery): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (v.trim() !== '') out[k] = v.trim();
+  return out;
+}
+

@@ -250,8 +250,24 @@ export function followUp(id: number, patch: { handled?: boolean; notes?: string 
   return http.patch(`/api/v1/results/${id}/follow-up`, patch);
 }
 
-export const exportURL = (format: 'csv' | 'xlsx', campaignId?: number) =>
-  `/api/v1/results/export?format=${format}${campaignId ? `&campaign_id=${campaignId}` : ''}`;
+export type ResultFilter = {
+  campaign_id?: number;
+  outcome?: string;
+  phone?: string;
+};
+
+/**
+ * The export of exactly the rows the results table shows (same filter);
+ * with recordings it is a ZIP of the table file and recordings/<call id>.wav.
+ */
+export function exportURL(format: 'csv' | 'xlsx', filter: ResultFilter = {}, recordings = false): string {
+  const q = new URLSearchParams({ format });
+  if (filter.campaign_id) q.set('campaign_id', String(filter.campaign_id));
+  if (filter.outcome) q.set('outcome', filter.outcome);
+  if (filter.phone) q.set('phone', filter.phone);
+  if (recordings) q.set('recordings', 'true');
+  return `/api/v1/results/export?${q.toString()}`;
+}
 
 /** Script versions from the dialogue API when it exists; [] otherwise. */
 export async function listScriptVersions(): Promise<{ id: number; name: string }[]> {

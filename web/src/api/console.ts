@@ -69,3 +69,19 @@ export function createApiKey(name: string): Promise<{ api_key: ApiKey; secret: s
 export function revokeApiKey(id: Id): Promise<void> {
   return http.del(`/api/v1/api-keys/${encodeURIComponent(String(id))}`);
 }
+
+/** The logged-in user's SIP seat: the extension and password their phone registers with. */
+export interface SipAccount {
+  ext: string;
+  password: string;
+  updated_at: string;
+}
+
+/** 404 (ApiError) until the seat is created with resetSipAccount. */
+export function getSipAccount(signal?: AbortSignal): Promise<SipAccount> {
+  return http.get('/api/v1/me/sip-account', { signal });
+}
+
+export function resetSipAccount(): Promise<SipAccount> {
+  return http.post('/api/v1/me/sip-account/reset');
+}

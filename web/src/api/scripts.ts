@@ -102,6 +102,10 @@ export interface ScriptRow {
 export interface ScriptDetail extends ScriptRow {
   draft: Script;
   issues: Issue[];
+  /** stream, or utterance: the recognizer cannot stream and barge-in cannot happen. */
+  listen_mode?: 'stream' | 'utterance';
+  /** Interruptible nodes when listen_mode is utterance. */
+  barge_in_unavailable?: string[];
 }
 export interface ScriptVersion {
   id: Id;

@@ -20,6 +20,7 @@ import { ScriptEditorPage } from './scripts/ScriptEditorPage';
 import { ScriptsPage } from './scripts/ScriptsPage';
 import { CONSOLE_NAV } from './nav';
 import { ConsoleSessionProvider, useConsoleSession } from './session';
+import { AgentSeatPage } from './agents/AgentSeatPage';
 import { ApiKeysPage } from './settings/ApiKeysPage';
 import { UsersPage } from './settings/UsersPage';
 import { SignupDonePage, SignupPage } from './SignupPage';
@@ -85,7 +86,7 @@ export default function ConsoleApp() {
           <Route path="campaigns/:id" element={<CampaignLivePage />} />
           <Route path="results" element={<ResultsPage />} />
           <Route path="dnc" element={<DncPage />} />
-          <Route path="agents" element={<EmptyPage title="nav.console.agents" description="empty.console.agents" />} />
+          <Route path="agents" element={<AgentSeatPage />} />
           <Route path="billing" element={<BillingPage />} />
           <Route path="settings" element={<Navigate to="/console/settings/users" replace />} />
           <Route path="settings/users" element={<UsersPage />} />

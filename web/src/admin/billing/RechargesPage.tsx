@@ -6,6 +6,7 @@ import { applyFieldErrors, ErrorAlert, errorDetail, errorTitle } from '../../sha
 import { PageHeader } from '../../shared/PageHeader';
 import { useCursorList } from '../../shared/useCursorList';
 import { usePageTitle } from '../../shared/usePageTitle';
+import { TenantLedgerDrawer } from './TenantLedgerDrawer';
 
 function PendingRecharges() {
   const { t, locale } = useI18n();
@@ -101,6 +102,7 @@ function Balances() {
   const [plans, setPlans] = useState<api.PricePlan[]>([]);
   const [adjusting, setAdjusting] = useState<api.TenantBalance | null>(null);
   const [stmt, setStmt] = useState<api.TenantBalance | null>(null);
+  const [ledgerOf, setLedgerOf] = useState<api.TenantBalance | null>(null);
   const [month, setMonth] = useState(new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 7));
   const send = async () => {
     if (!stmt) return;
@@ -180,12 +182,16 @@ function Balances() {
                 <Button size="small" onClick={() => setStmt(b)}>
                   {t('billing.admin.statement')}
                 </Button>
+                <Button size="small" onClick={() => setLedgerOf(b)} aria-label={t('billing.admin.ledger.open_named', { name: b.name })}>
+                  {t('billing.admin.ledger.open')}
+                </Button>
               </Space>
             ),
           },
         ]}
       />
       {list.hasMore ? <Button onClick={list.loadMore}>{t('common.load_more')}</Button> : null}
+      <TenantLedgerDrawer tenant={ledgerOf ? { id: ledgerOf.tenant_id, name: ledgerOf.name } : null} onClose={() => setLedgerOf(null)} />
       <Modal
         open={stmt !== null}
         title={t('billing.admin.statement_title', { name: stmt?.name ?? '' })}

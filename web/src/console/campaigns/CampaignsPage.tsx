@@ -6,6 +6,7 @@ import { Link, useParams } from 'react-router';
 import * as api from '../../api/campaign';
 import type { Campaign, CompliancePreview, ContactList, Stats } from '../../api/campaign';
 import { formatDateTime, useI18n, type MessageKey } from '../../i18n';
+import { ApiError } from '../../api/client';
 import { ErrorAlert, errorDetail, errorTitle } from '../../shared/errors';
 import { PageHeader } from '../../shared/PageHeader';
 import { useCursorList } from '../../shared/useCursorList';
@@ -42,7 +43,7 @@ function CampaignActions({ c, onDone }: { c: Campaign; onDone: () => void }) {
         </Button>
       ) : null}
       {c.state !== 'completed' && c.state !== 'stopped' ? (
-        <Button size="small" danger onClick={() => act('stop')}>
+        <Button size="small" danger onClick={() => act('stop')} data-testid={`stop-${c.id}`}>
           {t('campaign.action.stop')}
         </Button>
       ) : null}
@@ -114,6 +115,9 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
   const [priority, setPriority] = useState(0);
   const [preview, setPreview] = useState<CompliancePreview | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // The server's reason for refusing the script version (e.g. it uses
+  // columns the list lacks), shown on the script step.
+  const [scriptError, setScriptError] = useState('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -167,7 +171,13 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
       });
       onClose();
     } catch (err) {
-      setError(err);
+      const reason = err instanceof ApiError ? err.fields.script_version_id : undefined;
+      if (reason) {
+        setScriptError(reason);
+        setStep(1);
+      } else {
+        setError(err);
+      }
     } finally {
       setBusy(false);
     }
@@ -189,25 +199,36 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
       </Form.Item>
     </Form>,
     <Form layout="vertical" key="script">
-      <Form.Item label={t('campaign.wizard.script')} extra={t('campaign.wizard.script_help')}>
+      <Form.Item
+        label={t('campaign.wizard.script')}
+        extra={t('campaign.wizard.script_help')}
+        validateStatus={scriptError ? 'error' : undefined}
+        help={scriptError ? <span data-testid="campaign-script-error">{t('campaign.wizard.script_columns', { reason: scriptError })}</span> : undefined}
+      >
         {scripts.length > 0 ? (
           <Select
             data-testid="campaign-script-select"
             value={scriptVersion ?? undefined}
-            onChange={(v: number) => setScriptVersion(v)}
+            onChange={(v: number) => {
+              setScriptVersion(v);
+              setScriptError('');
+            }}
             options={scripts.map((s) => ({ value: s.id, label: s.name }))}
           />
         ) : (
-          <InputNumber min={1} value={scriptVersion ?? undefined} onChange={(v) => setScriptVersion(v ?? null)} data-testid="campaign-script" />
+          <InputNumber min={1} value={scriptVersion ?? undefined} onChange={(v) => {
+              setScriptVersion(v ?? null);
+              setScriptError('');
+            }} data-testid="campaign-script" />
         )}
       </Form.Item>
     </Form>,
     <Form layout="vertical" key="schedule">
       <Form.Item label={t('campaign.wizard.windows')} extra={t('campaign.wizard.windows_help')}>
-        <Input value={windows} onChange={(e) => setWindows(e.target.value)} />
+        <Input value={windows} onChange={(e) => setWindows(e.target.value)} data-testid="campaign-windows" />
       </Form.Item>
       <Form.Item label={t('campaign.wizard.weekdays')}>
-        <Select mode="multiple" value={weekdays} onChange={setWeekdays} options={weekdayOptions} />
+        <Select mode="multiple" value={weekdays} onChange={setWeekdays} options={weekdayOptions} data-testid="campaign-weekdays" />
       </Form.Item>
       <Form.Item label={t('campaign.wizard.holidays')} extra="2026-10-01 2026-10-02">
         <Input value={holidays} onChange={(e) => setHolidays(e.target.value)} />
@@ -304,11 +325,12 @@ export function CampaignLivePage() {
         </p>
         {stats ? (
           <Space size="large" wrap data-testid="live-stats">
-            <Statistic title={t('campaign.stats.total')} value={stats.total} />
-            <Statistic title={t('campaign.stats.done')} value={stats.done} />
-            <Statistic title={t('campaign.stats.in_flight')} value={stats.in_flight} />
-            <Statistic title={t('campaign.stats.pending')} value={stats.pending} />
-            <Statistic title={t('campaign.stats.calls')} value={stats.calls} />
+            <Statistic title={t('campaign.stats.total')} value={stats.total} data-testid="live-total" />
+            <Statistic title={t('campaign.stats.done')} value={stats.done} data-testid="live-done" />
+            <Statistic title={t('campaign.stats.in_flight')} value={stats.in_flight} data-testid="live-in-flight" />
+            <Statistic title={t('campaign.stats.pending')} value={stats.pending} data-testid="live-pending" />
+            <Statistic title={t('campaign.stats.calls')} value={stats.calls} data-testid="live-calls-count" />
+            <Statistic title={t('campaign.stats.answered')} value={stats.answered} data-testid="live-answered" />
             <Statistic title={t('campaign.stats.connect_rate')} value={(stats.connect_rate * 100).toFixed(1)} suffix="%" />
             <Statistic title={t('campaign.stats.avg_talk')} value={stats.avg_talk_sec.toFixed(0)} suffix="s" />
           </Space>
@@ -341,7 +363,9 @@ export function CampaignLivePage() {
           ]}
         />
         <p>
-          <Link to={`/console/results?campaign_id=${c.id}`}>{t('nav.console.results')}</Link>
+          <Link to={`/console/results?campaign_id=${c.id}`} data-testid="live-results-link">
+            {t('nav.console.results')}
+          </Link>
         </p>
       </Card>
     </section>

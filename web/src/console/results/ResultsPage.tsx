@@ -9,22 +9,10 @@ import { ErrorAlert } from '../../shared/errors';
 import { PageHeader } from '../../shared/PageHeader';
 import { useCursorList } from '../../shared/useCursorList';
 import { usePageTitle } from '../../shared/usePageTitle';
+import { SpeechTurns } from './SpeechTurns';
+import { latencyLabel, transcriptOf } from './transcript';
 
 const OUTCOMES = ['answered', 'busy', 'no_answer', 'rejected', 'invalid_number', 'unreachable', 'powered_off', 'carrier_error', 'canceled', 'failed'];
-
-interface Turn {
-  at_ms?: number;
-  who?: string;
-  text?: string;
-  node?: string;
-}
-
-function turnsOf(timeline: unknown): Turn[] {
-  if (!timeline || typeof timeline !== 'object') return [];
-  const t = timeline as { turns?: unknown; events?: unknown };
-  const arr = Array.isArray(t.turns) ? t.turns : Array.isArray(t.events) ? t.events : Array.isArray(timeline) ? (timeline as unknown[]) : [];
-  return arr.filter((x): x is Turn => typeof x === 'object' && x !== null);
-}
 
 export function ResultsPage() {
   const { t, locale } = useI18n();
@@ -32,7 +20,9 @@ export function ResultsPage() {
   const campaignId = Number(params.get('campaign_id') ?? 0) || undefined;
   const [outcome, setOutcome] = useState<string | undefined>();
   const [phone, setPhone] = useState('');
-  const list = useCursorList((p, signal) => api.listResults(p, signal), { campaign_id: campaignId, outcome, phone: phone || undefined });
+  const filter: api.ResultFilter = { campaign_id: campaignId, outcome, phone: phone || undefined };
+  const list = useCursorList((p, signal) => api.listResults(p, signal), filter);
+  const [withRecordings, setWithRecordings] = useState(false);
   const [open, setOpen] = useState<CallResult | null>(null);
   usePageTitle(t('nav.console.results'), 'waihu');
 
@@ -61,10 +51,13 @@ export function ResultsPage() {
         title={t('nav.console.results')}
         extra={
           <Space>
-            <a href={api.exportURL('xlsx', campaignId)} download data-testid="export-xlsx">
+            <Checkbox checked={withRecordings} onChange={(e) => setWithRecordings(e.target.checked)} data-testid="export-recordings">
+              {t('campaign.result.export_recordings')}
+            </Checkbox>
+            <a href={api.exportURL('xlsx', filter, withRecordings)} download data-testid="export-xlsx">
               <Button>{t('campaign.result.export_xlsx')}</Button>
             </a>
-            <a href={api.exportURL('csv', campaignId)} download>
+            <a href={api.exportURL('csv', filter, withRecordings)} download data-testid="export-csv">
               <Button>{t('campaign.result.export_csv')}</Button>
             </a>
           </Space>
@@ -72,7 +65,7 @@ export function ResultsPage() {
       />
       <Card>
         <Space style={{ marginBottom: 16 }} wrap>
-          <Select allowClear placeholder={t('campaign.result.outcome')} style={{ width: 180 }} value={outcome} onChange={setOutcome}
+          <Select allowClear placeholder={t('campaign.result.outcome')} style={{ width: 180 }} value={outcome} onChange={setOutcome} data-testid="result-outcome"
             options={OUTCOMES.map((o) => ({ value: o, label: o }))} />
           <Input.Search placeholder={t('campaign.result.phone')} allowClear onSearch={setPhone} style={{ width: 220 }} />
         </Space>
@@ -81,6 +74,7 @@ export function ResultsPage() {
           rowKey="id"
           columns={columns}
           dataSource={list.items}
+          data-testid="results-table"
           loading={list.loading}
           pagination={false}
           scroll={{ x: true }}
@@ -98,7 +92,7 @@ function CallDetail({ r }: { r: CallResult }) {
   const { t, locale } = useI18n();
   const [handled, setHandled] = useState(false);
   const [notes, setNotes] = useState('');
-  const turns = turnsOf(r.timeline);
+  const { lines, speech } = transcriptOf(r.timeline);
   return (
     <div data-testid="call-detail">
       <Descriptions column={2} size="small" bordered>
@@ -117,12 +111,23 @@ function CallDetail({ r }: { r: CallResult }) {
       ) : null}
       <Timeline
         style={{ marginTop: 24 }}
-        items={turns.map((turn, i) => ({
+        data-testid="call-transcript"
+        items={lines.map((line, i) => ({
           key: i,
-          color: turn.who === 'bot' ? 'blue' : 'green',
-          content: `${turn.at_ms !== undefined ? `${(turn.at_ms / 1000).toFixed(1)}s ` : ''}${turn.who ?? ''}: ${turn.text ?? turn.node ?? ''}`,
+          color: line.who === 'robot' ? 'blue' : line.who === 'callee' ? 'green' : 'gray',
+          content: (
+            <span>
+              {`${line.at_ms !== undefined ? `${(line.at_ms / 1000).toFixed(1)}s ` : ''}${line.who}: ${line.text || line.node || ''}`}
+              {line.speech ? (
+                <Tag style={{ marginLeft: 8 }} data-testid="turn-engine">
+                  {latencyLabel(line.speech)}
+                </Tag>
+              ) : null}
+            </span>
+          ),
         }))}
       />
+      <SpeechTurns turns={speech} hasCallee={lines.some((l) => l.who === 'callee')} />
       <Space orientation="vertical" style={{ width: '100%' }}>
         <Checkbox checked={handled} onChange={(e) => setHandled(e.target.checked)}>
           {t('campaign.result.handled')}

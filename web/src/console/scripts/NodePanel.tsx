@@ -2,6 +2,7 @@
 // barge-in policy, intent branches, silence and no-match handling.
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { Button, Card, Divider, Input, InputNumber, Select, Space, Typography } from 'antd';
+import type { ReactNode } from 'react';
 import type { Branch, BargeIn, NodeType, Retry, Script, ScriptNode } from '../../api/scripts';
 import { useT } from '../../i18n';
 import { variablesOf } from './model';
@@ -14,12 +15,15 @@ export function NodePanel({
   intents,
   onChange,
   onDelete,
+  listen,
 }: {
   script: Script;
   node: ScriptNode;
   intents: string[];
   onChange: (patch: Partial<ScriptNode>) => void;
   onDelete: () => void;
+  /** The listen button of the node's line (VoicePanel's voice). */
+  listen?: ReactNode;
 }) {
   const t = useT();
   const ids = script.nodes.map((n) => n.id).filter((id) => id !== node.id);
@@ -86,6 +90,7 @@ export function NodePanel({
               value={node.text ?? ''}
               onChange={(e) => onChange({ text: e.target.value })}
             />
+            {listen}
             <Select
               size="small"
               style={{ width: '100%' }}

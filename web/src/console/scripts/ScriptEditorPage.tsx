@@ -15,7 +15,9 @@ import { usePageTitle } from '../../shared/usePageTitle';
 import { ChatPanel } from './ChatPanel';
 import { FlowCanvas } from './FlowCanvas';
 import { contentJSON, diffLines, layout, newNodeId } from './model';
+import { ListenButton } from './ListenButton';
 import { NODE_TYPES, NodePanel } from './NodePanel';
+import { useScriptVoice, VoicePanel } from './VoicePanel';
 
 export function ScriptEditorPage() {
   const { id = '' } = useParams();
@@ -35,6 +37,7 @@ export function ScriptEditorPage() {
   const [publishError, setPublishError] = useState<unknown>(null);
   const [diff, setDiff] = useState<{ version: number; lines: ReturnType<typeof diffLines> } | null>(null);
   const [jsonText, setJsonText] = useState('');
+  const voice = useScriptVoice(id);
   usePageTitle(detail?.name ?? t('nav.console.scripts'), 'waihu');
 
   const load = useCallback(async () => {
@@ -191,7 +194,14 @@ export function ScriptEditorPage() {
           </Col>
           <Col xs={24} xl={9}>
             {node ? (
-              <NodePanel script={script} node={node} intents={intents} onChange={(p) => patchNode(node.id, p)} onDelete={() => deleteNode(node.id)} />
+              <NodePanel
+                script={script}
+                node={node}
+                intents={intents}
+                onChange={(p) => patchNode(node.id, p)}
+                onDelete={() => deleteNode(node.id)}
+                listen={<ListenButton text={node.text} voice={voice.preview} />}
+              />
             ) : (
               <Alert type="info" title={t('scripts.node.pick')} />
             )}
@@ -242,6 +252,7 @@ export function ScriptEditorPage() {
               { title: t('scripts.kb.question'), key: 'q', render: (_, r, i) => <Input aria-label={t('scripts.kb.question')} value={r.question} onChange={(e) => kbEd.set(i, { question: e.target.value })} /> },
               { title: t('scripts.intents.keywords'), key: 'k', render: (_, r, i) => tags(r.keywords, (v) => kbEd.set(i, { keywords: v }), t('scripts.intents.keywords')) },
               { title: t('scripts.kb.answer'), key: 'a', render: (_, r, i) => <Input.TextArea aria-label={t('scripts.kb.answer')} autoSize value={r.answer} onChange={(e) => kbEd.set(i, { answer: e.target.value })} /> },
+              { title: '', key: 'listen', render: (_, r) => <ListenButton text={r.answer} voice={voice.preview} /> },
               { title: '', key: 'd', render: (_, _r, i) => <Button icon={<DeleteOutlined />} aria-label={t('scripts.delete')} onClick={() => kbEd.del(i)} /> },
             ]}
           />
@@ -275,6 +286,7 @@ export function ScriptEditorPage() {
                 ),
               },
               { title: t('scripts.node.text'), key: 't', render: (_, r, i) => <Input.TextArea autoSize value={r.text ?? ''} onChange={(e) => globalEd.set(i, { text: e.target.value })} /> },
+              { title: '', key: 'listen', render: (_, r) => <ListenButton text={r.text} voice={voice.preview} /> },
               {
                 title: t('scripts.node.next'),
                 key: 'n',
@@ -424,6 +436,16 @@ export function ScriptEditorPage() {
           }
         />
       ) : null}
+      {detail.barge_in_unavailable?.length ? (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 12 }}
+          data-testid="bargein-utterance"
+          title={t('scripts.bargein_utterance.title')}
+          description={t('scripts.bargein_utterance.body', { nodes: detail.barge_in_unavailable.join(', ') })}
+        />
+      ) : null}
       <Row gutter={12}>
         <Col xs={24} xxl={17}>
           <Card size="small">
@@ -431,6 +453,7 @@ export function ScriptEditorPage() {
           </Card>
         </Col>
         <Col xs={24} xxl={7}>
+          <VoicePanel voice={voice} />
           <ChatPanel scriptId={id} versions={versions.map((v) => v.version)} vars={script.vars ?? []} beforeStart={async () => (dirty ? save() : undefined)} />
         </Col>
       </Row>

@@ -1,0 +1,62 @@
+// Browser test of the console's 坐席 page against the real binary (`waihu serve --demo`): an agent
+// creates their SIP seat, reads the extension and password, and resets the password; FreeSWITCH's
+// directory lookup for that extension (mod_xml_curl) is covered by app/httpapi's TestAgentSIPDirectory.
+//
+//   WAIHU_BIN=../bin/waihu node --test e2e/agents.e2e.test.mjs
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, startWaihu, withPage } from './harness.mjs';
+import { zh } from './i18n.mjs';
+
+const AGENT = { email: 'agent@demo.waihu.local', password: 'Demo1234!' };
+
+let browser;
+let server;
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startWaihu();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('console: an agent creates, reads and resets their SIP seat', async () => {
+  await withPage(
+    browser,
+    'agent sip seat',
+    async (p) => {
+      await p.goto('/console/login');
+      await p.getByLabel(zh['field.email']).fill(AGENT.email);
+      await p.getByLabel(zh['field.password']).fill(AGENT.password);
+      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
+      await p.waitForURL(/\/console$/);
+
+      await p.goto('/console/agents');
+      await p.getByText(zh['sipseat.none']).waitFor();
+      await p.getByRole('button', { name: zh['sipseat.create'] }).click();
+      await p.getByText(zh['sipseat.reset_ok']).waitFor();
+
+      const seat = await (await p.request.get('/api/v1/me/sip-account')).json();
+      assert.match(seat.ext, /^\d{6,10}$/);
+      await p.getByText(seat.ext, { exact: true }).waitFor();
+      const pw = p.getByLabel(zh['sipseat.password']);
+      assert.equal(await pw.inputValue(), seat.password);
+
+      await p.getByRole('button', { name: zh['sipseat.reset'] }).click();
+      await p.getByRole('dialog').getByRole('button', { name: zh['sipseat.reset'] }).click();
+      // The page shows the new password once the reset answered.
+      await p.waitForFunction(
+        (old) => [...document.querySelectorAll('input[type=password],input[type=text]')].some((i) => i.value && i.value !== old),
+        seat.password,
+      );
+      const again = await (await p.request.get('/api/v1/me/sip-account')).json();
+      assert.equal(again.ext, seat.ext);
+      assert.notEqual(again.password, seat.password);
+      assert.equal(await pw.inputValue(), again.password);
+    },
+    { baseURL: server.baseURL },
+  );
+});
