@@ -174,6 +174,14 @@ func (s *Sim) originate(rest string, done func(string)) {
 	s.mu.Unlock()
 	c.initVars(sessionID)
 	s.mu.Lock()
+	if s.closed {
+		// Killed while this originate was being set up: the channel
+		// died with the process (checked again under the lock that
+		// Kill takes, so no channel outlives a crash).
+		s.mu.Unlock()
+		done("-ERR SYSTEM_SHUTDOWN\n")
+		return
+	}
 	s.calls[c.uuid] = c
 	if len(s.calls) > s.peak {
 		s.peak = len(s.calls)
