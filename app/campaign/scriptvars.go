@@ -108,3 +108,29 @@ func (s *Service) checkScriptColumns(ctx context.Context, versionID uint64, l *s
 	}
 	return apperr.Invalid("script_version_id", MissingColumnsReason(name, v.Version, v.ID, l.Name, missing))
 }
+
+// CheckScriptFits is the wizard's pre-check before a campaign is created:
+// the columns the script version reads from each contact, or the same
+// refusal (on script_version_id) that creating the campaign would give.
+func (s *Service) CheckScriptFits(ctx context.Context, listID, versionID uint64) ([]string, error) {
+	l, err := s.GetList(ctx, listID)
+	if err != nil {
+		return nil, apperr.Invalid("list_id", "no such list")
+	}
+	var v store.ScriptVersion
+	// The tenant scope filters other tenants' versions out.
+	if err := s.db.With(ctx).Select("id", "body").First(&v, versionID).Error; err != nil {
+		return nil, apperr.Invalid("script_version_id", "no such script version")
+	}
+	if err := s.checkScriptColumns(ctx, versionID, l); err != nil {
+		return nil, err
+	}
+	cols, err := ScriptColumns(v.Body)
+	if err != nil {
+		return nil, apperr.Invalid("script_version_id", "the script version is not valid JSON")
+	}
+	if cols == nil {
+		cols = []string{}
+	}
+	return cols, nil
+}

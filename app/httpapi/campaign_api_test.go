@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -107,6 +108,20 @@ func TestCampaignAPIFlow(t *testing.T) {
 		status, ver := f.cookie.do("POST", itoaPath("/api/v1/scripts/", uint64(sc["id"].(float64)), "/publish"), map[string]any{"note": "v1"})
 		if status != 201 {
 			t.Fatalf("publish: %d %v", status, ver)
+		}
+		// The wizard's pre-check gives the same answer as create, before
+		// anything is stored: the fitting version lists what it reads.
+		if status, out := c.do("POST", "/api/v1/campaigns/script-fit", map[string]any{"list_id": preview.ListID, "script_version_id": f.resources["script_version"]}); status != 422 ||
+			!strings.Contains(out["error"].(map[string]any)["fields"].(map[string]any)["script_version_id"].(string), "amount, due_date") {
+			t.Fatalf("script-fit of a version needing missing columns: %d %v", status, out)
+		}
+		if status, out := c.do("POST", "/api/v1/campaigns/script-fit", map[string]any{"list_id": preview.ListID, "script_version_id": ver["id"]}); status != 200 ||
+			fmt.Sprint(out["columns"]) != "[name]" {
+			t.Fatalf("script-fit of the telemarketing version: %d %v", status, out)
+		}
+		if status, out := c.do("POST", "/api/v1/campaigns/script-fit", map[string]any{"list_id": 999999, "script_version_id": ver["id"]}); status != 422 ||
+			out["error"].(map[string]any)["fields"].(map[string]any)["list_id"] == nil {
+			t.Fatalf("script-fit with an unknown list: %d %v", status, out)
 		}
 		status, camp = c.do("POST", "/api/v1/campaigns", map[string]any{"name": "API任务", "list_id": preview.ListID, "script_version_id": ver["id"], "max_concurrent": 3})
 		if status != 201 {

@@ -231,6 +231,17 @@ func (r campaignRequest) input() (campaign.CampaignInput, error) {
 	return in, v.Err()
 }
 
+type scriptFitRequest struct {
+	ListID          uint64 `json:"list_id"`
+	ScriptVersionID uint64 `json:"script_version_id"`
+}
+
+// scriptFitJSON answers a fitting script version: the contact columns it
+// reads. A version that does not fit gets 422 on script_version_id.
+type scriptFitJSON struct {
+	Columns []string `json:"columns"`
+}
+
 type previewRequest struct {
 	ListID uint64          `json:"list_id"`
 	Rules  *campaign.Rules `json:"rules"`
@@ -295,6 +306,9 @@ func (s *Server) registerCampaign() {
 	s.add(Route{Method: http.MethodPost, Path: "/compliance/preview", Tag: "campaigns",
 		Summary: "How many contacts of a list each compliance rule would hold back now", Auth: AuthTenant,
 		Request: previewRequest{}, Response: campaign.CompliancePreview{}, Handler: s.compliancePreview})
+	s.add(Route{Method: http.MethodPost, Path: "/campaigns/script-fit", Tag: "campaigns",
+		Summary: "Whether a script version fits a list's columns (the wizard's check before create)", Auth: AuthTenant,
+		Request: scriptFitRequest{}, Response: scriptFitJSON{}, Handler: s.scriptFit})
 	s.add(Route{Method: http.MethodGet, Path: "/campaigns/:id", Tag: "campaigns", Summary: "One campaign", Auth: AuthTenant, Resource: "campaign",
 		Response: campaignJSON{}, Handler: s.getCampaign})
 	s.add(Route{Method: http.MethodPut, Path: "/campaigns/:id", Tag: "campaigns", Summary: "Change a campaign that is not running",
@@ -680,6 +694,20 @@ func (s *Server) compliancePreview(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) scriptFit(c *gin.Context) {
+	var req scriptFitRequest
+	if err := bindJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	cols, err := s.camp().CheckScriptFits(c.Request.Context(), req.ListID, req.ScriptVersionID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, scriptFitJSON{Columns: cols})
 }
 
 func (s *Server) campaignFromPath(c *gin.Context) (*store.Campaign, bool) {

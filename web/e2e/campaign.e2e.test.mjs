@@ -249,9 +249,9 @@ test('console: the wizard refuses a script whose variables the list lacks, namin
       await p.getByTestId('wizard-next').click();
       await p.getByTestId('campaign-script-select').click();
       await p.getByTitle('E2E催收').click();
-      for (let i = 0; i < 3; i++) await p.getByTestId('wizard-next').click();
-      await p.getByTestId('wizard-create').click();
-      // Back on the script step, the reason names the columns and the script version.
+      // Checked when leaving the script step: the wizard stays there and
+      // the reason names the columns and the script version.
+      await p.getByTestId('wizard-next').click();
       const reason = p.getByTestId('campaign-script-error');
       await reason.waitFor();
       const text = await reason.textContent();
@@ -263,6 +263,9 @@ test('console: the wizard refuses a script whose variables the list lacks, namin
       await p.getByTitle('演示话术（电销初筛）').click();
       await reason.waitFor({ state: 'detached' });
       for (let i = 0; i < 3; i++) await p.getByTestId('wizard-next').click();
+      // The review says which list columns the script will read.
+      const cols = await p.getByTestId('campaign-script-columns').textContent();
+      assert.ok(cols && !cols.includes('amount'), cols);
       await p.getByTestId('wizard-create').click();
       await p.getByRole('link', { name: 'E2E不匹配' }).waitFor();
     },

@@ -220,6 +220,11 @@ export function campaignStats(id: number): Promise<Stats> {
   return http.get(`/api/v1/campaigns/${id}/stats`);
 }
 
+/** The wizard's check before create: the columns a script version reads, or a 422 on script_version_id when the list lacks some. */
+export function scriptFit(listId: number, scriptVersionId: number): Promise<{ columns: string[] }> {
+  return http.post('/api/v1/campaigns/script-fit', { list_id: listId, script_version_id: scriptVersionId });
+}
+
 export function compliancePreview(listId: number, rules: Rules): Promise<CompliancePreview> {
   return http.post('/api/v1/compliance/preview', { list_id: listId, rules });
 }

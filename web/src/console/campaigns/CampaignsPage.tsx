@@ -118,6 +118,8 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
   // The server's reason for refusing the script version (e.g. it uses
   // columns the list lacks), shown on the script step.
   const [scriptError, setScriptError] = useState('');
+  // The columns the chosen version reads, once the server said it fits.
+  const [scriptColumns, setScriptColumns] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -144,6 +146,18 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
 
   const next = async () => {
     setError(null);
+    // The script step checks the version against the list's columns now,
+    // not only when the campaign is finally created.
+    if (step === 1 && listId && scriptVersion) {
+      try {
+        setScriptColumns((await api.scriptFit(listId, scriptVersion)).columns);
+      } catch (err) {
+        const reason = err instanceof ApiError ? err.fields.script_version_id : undefined;
+        if (reason) setScriptError(reason);
+        else setError(err);
+        return;
+      }
+    }
     if (step === 3 && listId) {
       try {
         setPreview(await api.compliancePreview(listId, rules()));
@@ -212,6 +226,7 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
             onChange={(v: number) => {
               setScriptVersion(v);
               setScriptError('');
+              setScriptColumns(null);
             }}
             options={scripts.map((s) => ({ value: s.id, label: s.name }))}
           />
@@ -219,6 +234,7 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
           <InputNumber min={1} value={scriptVersion ?? undefined} onChange={(v) => {
               setScriptVersion(v ?? null);
               setScriptError('');
+              setScriptColumns(null);
             }} data-testid="campaign-script" />
         )}
       </Form.Item>
@@ -252,6 +268,11 @@ function CampaignWizard({ onClose }: { onClose: () => void }) {
             </Descriptions.Item>
           ))}
           <Descriptions.Item label={t('campaign.preview.callable')}>{preview.callable_now}</Descriptions.Item>
+          {scriptColumns ? (
+            <Descriptions.Item label={t('campaign.wizard.script_reads')}>
+              <span data-testid="campaign-script-columns">{scriptColumns.length > 0 ? scriptColumns.join(', ') : t('campaign.wizard.script_reads_none')}</span>
+            </Descriptions.Item>
+          ) : null}
           <Descriptions.Item label={t('campaign.preview.ai_disclosure')}>{t('campaign.preview.required')}</Descriptions.Item>
         </Descriptions>
       ) : null}
