@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchBrowser, startWaihu, WEB_DIR, withPage } from './harness.mjs';
 import { zh } from './i18n.mjs';
+import { unzipSync } from 'fflate';
 import { readSheet } from 'read-excel-file/node';
 
 const OWNER = { email: 'owner@demo.waihu.local', password: 'Demo1234!' };
@@ -97,7 +98,32 @@ async function waitTable(p, pred, what) {
 async function downloadXlsx(p) {
   const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-xlsx').click()]);
   assert.match(dl.suggestedFilename(), /^results-.*\.xlsx$/);
-  const sheet = await readSheet(await readFile(await dl.path()));
+  return sheetRows(await readFile(await dl.path()));
+}
+
+/**
+ * Downloads the export with recordings (a ZIP) and returns its table's rows
+ * (as downloadXlsx does) and its recordings by file name.
+ */
+async function downloadZip(p) {
+  const box = p.getByTestId('export-recordings');
+  await box.check();
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-xlsx').click()]);
+  await box.uncheck();
+  assert.match(dl.suggestedFilename(), /^results-.*\.zip$/);
+  const files = unzipSync(new Uint8Array(await readFile(await dl.path())));
+  const tables = Object.keys(files).filter((n) => n.endsWith('.xlsx'));
+  assert.equal(tables.length, 1, `one table in ${Object.keys(files)}`);
+  const recordings = {};
+  for (const [name, data] of Object.entries(files)) {
+    if (name.startsWith('recordings/')) recordings[name] = data;
+  }
+  return { rows: await sheetRows(Buffer.from(files[tables[0]])), recordings };
+}
+
+/** The id, phone, outcome, grade and talk_sec columns of an exported sheet, newest first. */
+async function sheetRows(xlsx) {
+  const sheet = await readSheet(xlsx);
   const [head, ...rows] = sheet;
   const col = (name) => {
     const i = head.indexOf(name);
@@ -216,6 +242,15 @@ test('console: upload a GBK list, map columns, start a campaign, watch it, play 
 
       // The XLSX export holds exactly the rows the table shows, for the same filter.
       assert.deepEqual(await downloadXlsx(p), rows);
+      // With recordings: a ZIP of the same table and exactly those rows'
+      // recordings, each a WAV file with audio in it.
+      const zip = await downloadZip(p);
+      assert.deepEqual(zip.rows, rows);
+      assert.deepEqual(Object.keys(zip.recordings).sort(), rows.map((r) => `recordings/${r[0]}.wav`).sort());
+      for (const [name, data] of Object.entries(zip.recordings)) {
+        assert.equal(Buffer.from(data.subarray(0, 4)).toString('latin1'), 'RIFF', `${name} is a WAV file`);
+        assert.ok(data.length > 44 + 8000, `${name} holds audio (${data.length} bytes)`);
+      }
       // And without the outcome filter: every finished call of the campaign.
       await p.getByTestId('result-outcome').locator('.ant-select-clear').click();
       const all = await waitTable(p, (rs) => rs.some((r) => r[2] !== 'answered'), 'the other outcomes');
