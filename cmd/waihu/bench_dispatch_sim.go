@@ -111,6 +111,14 @@ type dispatchSimReport struct {
 	// limit hit at dial time), by reason; their contacts are retried.
 	NotDialed   map[string]int `json:"not_dialed,omitempty"`
 	CampaignSec float64        `json:"campaign_sec"` // start to completed
+	// Steady state: from the moment the calls up first reach 90% of the
+	// peak until the last originate (the ramp and the drain left out).
+	// Whichever limit binds (CPS or lines), the dispatcher keeps up when
+	// the rate there is the CPS limit or the lines stay full.
+	SteadySec       float64 `json:"steady_sec"`
+	SteadySetupPerS float64 `json:"steady_setup_per_sec"`
+	SteadyMinUp     int     `json:"steady_min_concurrent"` // fewest calls up in that window
+	SteadyMeanUp    float64 `json:"steady_mean_concurrent"`
 }
 
 func (sw *simSwitch) report(ctx context.Context, stdout io.Writer, db *store.DB, start time.Time, campaign time.Duration, contacts, lines, cps int) error {
@@ -133,11 +141,7 @@ func (sw *simSwitch) report(ctx context.Context, stdout io.Writer, db *store.DB,
 	}
 	rep := dispatchSimReport{Contacts: contacts, Originated: len(calls), LineLimit: lines, CPSLimit: cps, CampaignSec: campaign.Seconds()}
 	numbers, uuids := map[string]int{}, map[string]int{}
-	type edge struct {
-		at time.Time
-		d  int
-	}
-	var edges []edge
+	var edges []upEdge
 	var created []time.Time
 	last := start
 	for _, ci := range calls {
@@ -150,9 +154,9 @@ func (sw *simSwitch) report(ctx context.Context, stdout io.Writer, db *store.DB,
 		if ci.Created.After(last) {
 			last = ci.Created
 		}
-		edges = append(edges, edge{ci.Created, 1})
+		edges = append(edges, upEdge{ci.Created, 1})
 		if !ci.EndedAt.IsZero() {
-			edges = append(edges, edge{ci.EndedAt, -1})
+			edges = append(edges, upEdge{ci.EndedAt, -1})
 		}
 	}
 	for _, n := range numbers {
@@ -178,6 +182,7 @@ func (sw *simSwitch) report(ctx context.Context, stdout io.Writer, db *store.DB,
 		up += e.d
 		rep.PeakConcurrent = max(rep.PeakConcurrent, up)
 	}
+	rep.steady(edges, created, last)
 	sort.Slice(created, func(i, j int) bool { return created[i].Before(created[j]) })
 	// Originates leave waihu exactly 1/cps apart; the window is 20 ms
 	// short of a second so a few ms of arrival jitter inside the
@@ -213,4 +218,49 @@ func (sw *simSwitch) report(ctx context.Context, stdout io.Writer, db *store.DB,
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// upEdge is a channel coming up (+1) or going down (−1) at a time.
+type upEdge struct {
+	at time.Time
+	d  int
+}
+
+// steady fills the Steady* fields from the time-sorted edges, the sorted
+// originate times and the last originate.
+func (rep *dispatchSimReport) steady(edges []upEdge, created []time.Time, last time.Time) {
+	if rep.PeakConcurrent == 0 {
+		return
+	}
+	threshold := (rep.PeakConcurrent*9 + 9) / 10
+	var from time.Time
+	up := 0
+	var area float64 // calls-up × seconds inside the window
+	var prev time.Time
+	for _, e := range edges {
+		if !from.IsZero() {
+			if e.at.After(last) {
+				break
+			}
+			area += float64(up) * e.at.Sub(prev).Seconds()
+			prev = e.at
+		}
+		up += e.d
+		if from.IsZero() && up >= threshold {
+			from, prev = e.at, e.at
+		}
+	}
+	if from.IsZero() || !last.After(from) {
+		return
+	}
+	area += float64(up) * last.Sub(prev).Seconds()
+	n := 0
+	for _, c := range created {
+		if c.After(from) && !c.After(last) {
+			n++
+		}
+	}
+	rep.SteadySec = last.Sub(from).Seconds()
+	rep.SteadySetupPerS = float64(n) / rep.SteadySec
+	rep.SteadyMeanUp = area / rep.SteadySec
 }
