@@ -548,6 +548,12 @@ func (ss *session) transfer(ctx context.Context, target string) {
 		ss.hungUp = true
 		return
 	}
+	if err := ss.e.transferAllowed(ctx, ss.lc.attempt.TenantID, target); err != nil {
+		ss.e.log.Warn("transfer target refused", "attempt", ss.uuid, "target", target, "err", err)
+		_ = ss.s.Hangup(ctx, "NORMAL_CLEARING")
+		ss.hungUp = true
+		return
+	}
 	if _, err := ss.s.ExecuteAsync(ctx, "transfer", fmt.Sprintf("%s XML waihu_transfer", ext)); err != nil {
 		ss.e.log.Warn("transfer", "attempt", ss.uuid, "err", err)
 		_ = ss.s.Hangup(ctx, "NORMAL_CLEARING")
@@ -562,6 +568,24 @@ func (ss *session) transfer(ctx context.Context, target string) {
 }
 
 var transferTarget = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+
+// transferAllowed refuses a transfer to another tenant's agent. Every
+// tenant's agents share one SIP domain and their extensions are 100000 +
+// user id, so a script could name any tenant's agent; the script is the
+// tenant's own text. Targets that are no waihu agent (a group, a
+// hand-made directory user) pass: the dialplan's own tenant check
+// (waihu_transfer.xml) is the wall for those. A failed lookup refuses:
+// a caller must never reach another company's agent.
+func (e *Engine) transferAllowed(ctx context.Context, tenantID uint64, target string) error {
+	var seats []store.AgentSIP
+	if err := e.db.With(store.AsPlatform(ctx)).Select("tenant_id").Where("ext = ?", target).Limit(1).Find(&seats).Error; err != nil {
+		return fmt.Errorf("look up agent %s: %w", target, err)
+	}
+	if len(seats) == 1 && seats[0].TenantID != tenantID {
+		return fmt.Errorf("agent %s belongs to another tenant", target)
+	}
+	return nil
+}
 
 func jsonString(v any) string {
 	b, err := json.Marshal(v)
