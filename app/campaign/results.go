@@ -282,6 +282,13 @@ func countFinished(tx *gorm.DB, a *store.CallAttempt, at time.Time) error {
 
 // RebuildStats recomputes a campaign's counts from its call records (after
 // records were written outside AttemptFinished, or to repair them).
+//
+// The records are read in slices of rebuildSlice ids, each one short
+// statement: a campaign with ten million records would otherwise run one
+// aggregate for minutes, past the driver's read timeout, and hold a
+// transaction open the whole time. The counts are then replaced in one
+// short transaction. Calls finishing while it reads may be counted or not;
+// run it on a quiet campaign (or run it again).
 func (s *Service) RebuildStats(ctx context.Context, campaignID uint64) error {
 	c, err := s.GetCampaign(ctx, campaignID)
 	if err != nil {
@@ -291,27 +298,83 @@ func (s *Service) RebuildStats(ctx context.Context, campaignID uint64) error {
 	if s.db.Dialect == store.MySQL {
 		hourExpr = "DATE_FORMAT(queued_at, '%Y-%m-%dT%H')"
 	}
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("campaign_id = ?", c.ID).Delete(&store.CampaignStat{}).Error; err != nil {
+	db := s.db.With(ctx)
+	counts := map[[2]string]int64{}
+	err = inIDSlices(db, "call_attempts", c.ID, func(lo, hi uint64) error {
+		var rows []struct {
+			Outcome, Grade, Hour string
+			N                    int64
+		}
+		err := db.Raw("SELECT outcome, grade, "+hourExpr+" AS hour, COUNT(*) AS n FROM call_attempts "+
+			"WHERE campaign_id = ? AND tenant_id = ? AND state = 'finished' AND not_dialed = ? AND id >= ? AND id < ? "+
+			"GROUP BY outcome, grade, "+hourExpr, c.ID, c.TenantID, false, lo, hi).Scan(&rows).Error
+		if err != nil {
 			return err
 		}
-		if err := tx.Exec("UPDATE campaigns SET contacts_done = (SELECT COUNT(*) FROM campaign_contacts WHERE campaign_id = ? AND state = ?) WHERE id = ?",
-			c.ID, store.CCDone, c.ID).Error; err != nil {
-			return fmt.Errorf("rebuild done count: %w", err)
-		}
-		base := "FROM call_attempts WHERE campaign_id = ? AND tenant_id = ? AND state = 'finished' AND not_dialed = ?"
-		for _, q := range []struct{ kind, expr, extra string }{
-			{statOutcome, "outcome", ""}, {statGrade, "grade", " AND grade <> ''"}, {statHour, hourExpr, ""},
-			{statAnsweredHour, hourExpr, " AND outcome = 'answered'"},
-		} {
-			err := tx.Exec("INSERT INTO campaign_stats (tenant_id, campaign_id, kind, `key`, n) SELECT ?, ?, ?, "+q.expr+", COUNT(*) "+
-				base+q.extra+" GROUP BY "+q.expr, c.TenantID, c.ID, q.kind, c.ID, c.TenantID, false).Error
-			if err != nil {
-				return fmt.Errorf("rebuild %s counts: %w", q.kind, err)
+		for _, r := range rows {
+			counts[[2]string{statOutcome, r.Outcome}] += r.N
+			counts[[2]string{statHour, r.Hour}] += r.N
+			if r.Grade != "" {
+				counts[[2]string{statGrade, r.Grade}] += r.N
+			}
+			if r.Outcome == callctl.OutcomeAnswered {
+				counts[[2]string{statAnsweredHour, r.Hour}] += r.N
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("rebuild counts: %w", err)
+	}
+	var done int64
+	err = inIDSlices(db, "campaign_contacts", c.ID, func(lo, hi uint64) error {
+		var n int64
+		err := db.Model(&store.CampaignContact{}).Where("campaign_id = ? AND state = ? AND id >= ? AND id < ?", c.ID, store.CCDone, lo, hi).Count(&n).Error
+		done += n
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild done count: %w", err)
+	}
+	stats := make([]store.CampaignStat, 0, len(counts))
+	for k, n := range counts {
+		row := store.CampaignStat{CampaignID: c.ID, Kind: k[0], Key: truncate(k[1], 32), N: n}
+		row.TenantID = c.TenantID
+		stats = append(stats, row)
+	}
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("campaign_id = ?", c.ID).Delete(&store.CampaignStat{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&store.Campaign{}).Where("id = ?", c.ID).Update("contacts_done", done).Error; err != nil {
+			return fmt.Errorf("rebuild done count: %w", err)
+		}
+		if len(stats) == 0 {
+			return nil
+		}
+		return tx.CreateInBatches(stats, 500).Error
+	})
+}
+
+// rebuildSlice is how many ids one RebuildStats statement covers.
+var rebuildSlice uint64 = 200_000
+
+// inIDSlices calls f with consecutive [lo, hi) id ranges covering the
+// campaign's rows of table (MIN and MAX come from the campaign_id index).
+func inIDSlices(db *gorm.DB, table string, campaignID uint64, f func(lo, hi uint64) error) error {
+	var r struct{ Lo, Hi *uint64 }
+	if err := db.Raw("SELECT MIN(id) AS lo, MAX(id) AS hi FROM "+table+" WHERE campaign_id = ?", campaignID).Scan(&r).Error; err != nil {
+		return err
+	}
+	if r.Lo == nil || r.Hi == nil {
+		return nil
+	}
+	for lo := *r.Lo; lo <= *r.Hi; lo += rebuildSlice {
+		if err := f(lo, lo+rebuildSlice); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FollowUp changes a lead's follow-up fields.
