@@ -142,7 +142,12 @@ func (r *rig) final(a *store.CallAttempt) store.CallAttempt {
 
 func TestEveryPersonaLandsInItsOutcome(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		r := newRig(t, db, nil, 0.02)
+		// The announcement personas (4, 5) are told apart by what the
+		// carrier says, which the session hears only once it has
+		// subscribed (myevents, as on FreeSWITCH): at 0.02 a 3 s
+		// announcement lasted 60 ms, which a heavily loaded machine
+		// once took to subscribe. 0.05 gives it 150 ms.
+		r := newRig(t, db, nil, 0.05)
 		want := map[string]struct{ outcome, cause string }{
 			"0": {callctl.OutcomeAnswered, "NORMAL_CLEARING"},
 			"1": {callctl.OutcomeBusy, "USER_BUSY"},
