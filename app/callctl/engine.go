@@ -130,6 +130,8 @@ type Engine struct {
 	nodes map[uint64]*nodeRuntime
 	// trunkNext is when each trunk's next originate may leave (paceSlot).
 	trunkNext map[uint64]time.Time
+	// trunkSent holds each trunk's last originates (admitSend).
+	trunkSent map[uint64]*sendWindow
 	calls     map[string]*liveCall
 
 	ctx    context.Context
@@ -144,6 +146,8 @@ type nodeRuntime struct {
 	// spaced 1/MaxCPS apart (cpsPacer), so no one-second window, however
 	// it is cut, carries more than MaxCPS of them.
 	next time.Time
+	// sent holds the node's last originates (admitSend).
+	sent sendWindow
 }
 
 // liveCall is an attempt this process placed and still follows.
@@ -550,6 +554,10 @@ func (e *Engine) Dial(ctx context.Context, a *store.CallAttempt) error {
 			e.forget(lc)
 			return errors.Join(store.ErrNotDialed, ctx.Err())
 		}
+	}
+	if err := e.admitSend(ctx, nodeID, t); err != nil {
+		e.forget(lc)
+		return errors.Join(store.ErrNotDialed, err)
 	}
 	job, err := e.pool.BgAPI(ctx, nodeID, cmd)
 	if err != nil {

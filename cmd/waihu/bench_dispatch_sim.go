@@ -117,7 +117,6 @@ type dispatchSimReport struct {
 	// the rate there is the CPS limit or the lines stay full.
 	SteadySec       float64 `json:"steady_sec"`
 	SteadySetupPerS float64 `json:"steady_setup_per_sec"`
-	SteadyMinUp     int     `json:"steady_min_concurrent"` // fewest calls up in that window
 	SteadyMeanUp    float64 `json:"steady_mean_concurrent"`
 }
 
