@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,6 +24,9 @@ func (s *Server) registerAgentSIP() {
 		Auth: AuthTenant, MinRole: store.RoleAgent, Response: callctl.AgentSIPAccount{}, Handler: s.getAgentSIP})
 	s.add(Route{Method: http.MethodPost, Path: "/me/sip-account/reset", Tag: "users", Summary: "Create my SIP seat or give it a new password",
 		Auth: AuthTenant, MinRole: store.RoleAgent, Response: callctl.AgentSIPAccount{}, Handler: s.resetAgentSIP})
+	s.add(Route{Method: http.MethodPost, Path: "/users/:id/sip-account/reset", Tag: "users",
+		Summary: "Create a sub-account's SIP seat or give it a new password (admins, for an agent who lost theirs)",
+		Auth:    AuthTenant, MinRole: store.RoleAdmin, Resource: "user", Response: callctl.AgentSIPAccount{}, Handler: s.resetUserSIP})
 }
 
 // sipUser is the user the request acts for: only a logged-in person has a
@@ -57,6 +61,38 @@ func (s *Server) resetAgentSIP(c *gin.Context) {
 	}
 	acc, err := s.deps.CallControl.ResetAgentSIP(c.Request.Context(), id)
 	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, acc)
+}
+
+// resetUserSIP is an admin resetting a sub-account's seat: the agent's
+// phone stops registering until it gets the new password, which the admin
+// sees here (and the agent on their own 坐席 page). Audited.
+func (s *Server) resetUserSIP(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	u, err := s.deps.Accounts.GetUser(ctx, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if u.Role == store.RoleViewer {
+		fail(c, apperr.Invalid("id", "a viewer takes no calls and has no SIP seat"))
+		return
+	}
+	acc, err := s.deps.CallControl.ResetAgentSIP(ctx, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.deps.Accounts.Audit(ctx, tenant.Entry{TenantID: u.TenantID, Action: "user.sip_reset",
+		Target: "user:" + strconv.FormatUint(id, 10), Detail: map[string]string{"ext": acc.Ext}}); err != nil {
 		fail(c, err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waihu/waihu/app/callctl"
 	"github.com/waihu/waihu/app/callctl/fsxml"
 	"github.com/waihu/waihu/app/store"
 	"github.com/waihu/waihu/app/store/storetest"
@@ -141,5 +142,47 @@ func TestAgentSIPDirectory(t *testing.T) {
 		// A disabled user can no longer register.
 		db.With(store.AsPlatform(context.Background())).Model(&store.User{}).Where("id = ?", a.owner.ID).Update("disabled", true)
 		notFound("disabled user", withUser(recordedRequestBody(t, "xml-curl-requests.txt", 30), ext))
+	})
+}
+
+// TestAdminResetsAgentSIP: an admin gives a sub-account a new SIP password
+// (the agent lost theirs), sees it once in the answer, the agent reads the
+// same seat, the reset is audited; a manager may not, another tenant's
+// user is not found, and a viewer has no seat to reset.
+func TestAdminResetsAgentSIP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		a := e.newTenant("SeatAdmin", "SEATADM")
+		b := e.newTenant("SeatOther", "SEATOTH")
+		member := a.resources["user"]
+		st, acc := a.cookie.do("POST", itoaPath("/api/v1/users/", member, "/sip-account/reset"), nil)
+		pw, _ := acc["password"].(string)
+		if st != 200 || acc["ext"] != callctl.AgentExt(member) || len(pw) < 16 {
+			t.Fatalf("admin reset: %d %v", st, acc)
+		}
+		mc := e.loginTenant("staff@seatadm.test", "secret123")
+		if st, got := mc.do("GET", "/api/v1/me/sip-account", nil); st != 200 || got["password"] != pw {
+			t.Fatalf("the agent reads another seat: %d %v", st, got)
+		}
+		// The member is a manager: below admin.
+		if st, _ := mc.do("POST", itoaPath("/api/v1/users/", a.owner.ID, "/sip-account/reset"), nil); st != http.StatusForbidden {
+			t.Fatalf("a manager reset the owner's seat: %d", st)
+		}
+		if st, _ := b.cookie.do("POST", itoaPath("/api/v1/users/", member, "/sip-account/reset"), nil); st != http.StatusNotFound {
+			t.Fatalf("another tenant reset this tenant's seat: %d", st)
+		}
+		var n int64
+		db.With(store.AsPlatform(context.Background())).Model(&store.AuditLog{}).
+			Where("tenant_id = ? AND action = ? AND target = ?", a.tenant.ID, "user.sip_reset", "user:"+itoa(member)).Count(&n)
+		if n != 1 {
+			t.Fatalf("%d audit records of the reset", n)
+		}
+		if st, _ := a.cookie.do("PATCH", itoaPath("/api/v1/users/", member, ""), map[string]any{"role": "viewer"}); st != 200 {
+			t.Fatalf("make the member a viewer: %d", st)
+		}
+		if st, out := a.cookie.do("POST", itoaPath("/api/v1/users/", member, "/sip-account/reset"), nil); st != 422 ||
+			out["error"].(map[string]any)["fields"].(map[string]any)["id"] == nil {
+			t.Fatalf("a viewer's seat reset: %d %v", st, out)
+		}
 	})
 }

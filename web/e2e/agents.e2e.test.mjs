@@ -60,3 +60,36 @@ test('console: an agent creates, reads and resets their SIP seat', async () => {
     { baseURL: server.baseURL },
   );
 });
+
+test('console: an admin gives an agent a new SIP password from the users page', async () => {
+  const OWNER = { email: 'owner@demo.waihu.local', password: 'Demo1234!' };
+  await withPage(
+    browser,
+    'admin resets an agent sip seat',
+    async (p) => {
+      await p.goto('/console/login');
+      await p.getByLabel(zh['field.email']).fill(OWNER.email);
+      await p.getByLabel(zh['field.password']).fill(OWNER.password);
+      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
+      await p.waitForURL(/\/console$/);
+
+      const users = await (await p.request.get('/api/v1/users')).json();
+      const agent = users.items.find((u) => u.email === AGENT.email);
+      assert.ok(agent, `the demo agent in ${JSON.stringify(users.items.map((u) => u.email))}`);
+      await p.goto('/console/settings/users');
+      await p.getByTestId(`user-sip-reset-${agent.id}`).click();
+      await p.getByRole('dialog').getByRole('button', { name: zh['sipseat.reset'] }).click();
+      const shown = p.getByTestId('user-sip-password');
+      await shown.waitFor();
+      const password = (await shown.textContent()).trim();
+      assert.ok(password.length >= 16, password);
+
+      // The agent's own seat now has that password.
+      await p.request.post('/api/v1/auth/logout');
+      await p.request.post('/api/v1/auth/login', { data: AGENT });
+      const seat = await (await p.request.get('/api/v1/me/sip-account')).json();
+      assert.equal(seat.password, password);
+    },
+    { baseURL: server.baseURL },
+  );
+});

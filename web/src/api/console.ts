@@ -85,3 +85,8 @@ export function getSipAccount(signal?: AbortSignal): Promise<SipAccount> {
 export function resetSipAccount(): Promise<SipAccount> {
   return http.post('/api/v1/me/sip-account/reset');
 }
+
+/** An admin gives a sub-account's SIP seat a new password (creating the seat on first use). */
+export function resetUserSipAccount(userId: number | string): Promise<SipAccount> {
+  return http.post(`/api/v1/users/${userId}/sip-account/reset`);
+}

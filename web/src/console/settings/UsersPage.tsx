@@ -1,5 +1,5 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { App as AntApp, Button, Card, Table, Tag } from 'antd';
+import { App as AntApp, Button, Card, Descriptions, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useState } from 'react';
 import * as api from '../../api/console';
@@ -43,6 +43,37 @@ export function UsersPage() {
     });
   };
 
+  // An agent who lost their phone's password gets a new one from an admin;
+  // it is shown once here (the agent also reads it on their 坐席 page).
+  const resetSip = (u: User) => {
+    modal.confirm({
+      title: t('users.sip_reset.confirm', { name: u.name || u.email }),
+      content: t('sipseat.reset.text'),
+      okText: t('sipseat.reset'),
+      cancelText: t('common.cancel'),
+      onOk: async () => {
+        try {
+          const acc = await api.resetUserSipAccount(u.id);
+          modal.success({
+            title: t('sipseat.reset_ok'),
+            content: (
+              <Descriptions column={1} size="small" data-testid="user-sip-result">
+                <Descriptions.Item label={t('sipseat.ext')}>{acc.ext}</Descriptions.Item>
+                <Descriptions.Item label={t('sipseat.password')}>
+                  <Typography.Text copyable code data-testid="user-sip-password">
+                    {acc.password}
+                  </Typography.Text>
+                </Descriptions.Item>
+              </Descriptions>
+            ),
+          });
+        } catch (err) {
+          message.error(`${errorTitle(t, err)} ${errorDetail(t, err)}`.trim());
+        }
+      },
+    });
+  };
+
   const columns: ColumnsType<User> = [
     { title: t('field.name'), dataIndex: 'name', key: 'name' },
     { title: t('field.email'), dataIndex: 'email', key: 'email' },
@@ -57,13 +88,21 @@ export function UsersPage() {
     {
       title: t('common.actions'),
       key: 'actions',
-      render: (_, u) =>
-        // The owner cannot be disabled, and disabling yourself would lock you out mid-session.
-        u.role === 'owner' || String(u.id) === String(session?.user.id) ? null : (
-          <Button size="small" danger={!u.disabled} onClick={() => toggle(u)}>
-            {u.disabled ? t('users.enable') : t('users.disable')}
-          </Button>
-        ),
+      render: (_, u) => (
+        <Space>
+          {u.role !== 'viewer' && !u.disabled ? (
+            <Button size="small" onClick={() => resetSip(u)} data-testid={`user-sip-reset-${u.id}`}>
+              {t('users.sip_reset')}
+            </Button>
+          ) : null}
+          {/* The owner cannot be disabled, and disabling yourself would lock you out mid-session. */}
+          {u.role === 'owner' || String(u.id) === String(session?.user.id) ? null : (
+            <Button size="small" danger={!u.disabled} onClick={() => toggle(u)}>
+              {u.disabled ? t('users.enable') : t('users.disable')}
+            </Button>
+          )}
+        </Space>
+      ),
     },
   ];
 
