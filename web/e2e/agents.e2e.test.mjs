@@ -5,7 +5,7 @@
 //   WAIHU_BIN=../bin/waihu node --test e2e/agents.e2e.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startWaihu, withPage } from './harness.mjs';
+import { launchBrowser, signIn, startWaihu, withPage } from './harness.mjs';
 import { zh } from './i18n.mjs';
 
 const AGENT = { email: 'agent@demo.waihu.local', password: 'Demo1234!' };
@@ -28,11 +28,7 @@ test('console: an agent creates, reads and resets their SIP seat', async () => {
     browser,
     'agent sip seat',
     async (p) => {
-      await p.goto('/console/login');
-      await p.getByLabel(zh['field.email']).fill(AGENT.email);
-      await p.getByLabel(zh['field.password']).fill(AGENT.password);
-      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-      await p.waitForURL(/\/console$/);
+      await signIn(p, 'console', AGENT);
 
       await p.goto('/console/agents');
       await p.getByText(zh['sipseat.none']).waitFor();
@@ -67,11 +63,7 @@ test('console: an admin gives an agent a new SIP password from the users page', 
     browser,
     'admin resets an agent sip seat',
     async (p) => {
-      await p.goto('/console/login');
-      await p.getByLabel(zh['field.email']).fill(OWNER.email);
-      await p.getByLabel(zh['field.password']).fill(OWNER.password);
-      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-      await p.waitForURL(/\/console$/);
+      await signIn(p, 'console', OWNER);
 
       const users = await (await p.request.get('/api/v1/users')).json();
       const agent = users.items.find((u) => u.email === AGENT.email);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startWaihu, WEB_DIR, withPage } from './harness.mjs';
+import { WEB_DIR, launchBrowser, signIn, startWaihu, withPage } from './harness.mjs';
 import { zh } from './i18n.mjs';
 
 const ADMIN = { email: 'admin@demo.waihu.local', password: 'Demo1234!' };
@@ -30,11 +30,7 @@ test('announcements: demo references listed, upload, delete with confirmation', 
     browser,
     'admin announcements',
     async (p) => {
-      await p.goto('/admin/login');
-      await p.getByLabel(zh['field.email']).fill(ADMIN.email);
-      await p.getByLabel(zh['field.password']).fill(ADMIN.password);
-      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-      await p.waitForURL(/\/admin$/);
+      await signIn(p, 'admin', ADMIN);
       await p.getByRole('navigation').getByRole('link', { name: zh['nav.admin.announcements'] }).click();
       await p.waitForURL(/\/admin\/announcements$/);
       // The demo seeds the simulator's power-off and invalid-number clips.

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startWaihu, WEB_DIR, withPage } from './harness.mjs';
+import { WEB_DIR, launchBrowser, signIn, startWaihu, withPage } from './harness.mjs';
 import { zh } from './i18n.mjs';
 import { unzipSync } from 'fflate';
 import { readSheet } from 'read-excel-file/node';
@@ -30,14 +30,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function consoleLogin(p) {
-  await p.goto('/console/login');
-  await p.getByLabel(zh['field.email']).fill(OWNER.email);
-  await p.getByLabel(zh['field.password']).fill(OWNER.password);
-  await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-  await p.waitForURL(/\/console$/);
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -140,7 +132,7 @@ test('console: upload a GBK list, map columns, start a campaign, watch it, play 
     browser,
     'campaign upload gbk list and create campaign',
     async (p) => {
-      await consoleLogin(p);
+      await signIn(p, 'console', OWNER);
       await p.goto('/console/lists');
       await p.getByTestId('list-upload').click();
       await p.getByTestId('list-name').fill('E2E名单');
@@ -275,7 +267,7 @@ test('console: the wizard refuses a script whose variables the list lacks, namin
       const pub = await p.request.post(`/api/v1/scripts/${sc.id}/publish`, { headers, data: { note: 'v1' } });
       assert.equal(pub.status(), 201, await pub.text());
 
-      await consoleLogin(p);
+      await signIn(p, 'console', OWNER);
       await p.goto('/console/campaigns');
       await p.getByTestId('campaign-new').click();
       await p.getByTestId('campaign-name').fill('E2E不匹配');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { zh } from './i18n.mjs';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS = join(WEB_DIR, 'e2e-artifacts');
@@ -132,4 +133,16 @@ export async function withPage(browser, name, fn, { baseURL, locale = 'zh-CN' } 
   } finally {
     await context.close();
   }
+}
+
+/**
+ * Signs in through the login form of the console or the back office
+ * (area 'console' | 'admin') and waits for its home page.
+ */
+export async function signIn(p, area, { email, password }) {
+  await p.goto(`/${area}/login`);
+  await p.getByLabel(zh['field.email']).fill(email);
+  await p.getByLabel(zh['field.password']).fill(password);
+  await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
+  await p.waitForURL(new RegExp(`/${area}$`));
 }

@@ -5,7 +5,7 @@
 //   WAIHU_BIN=../bin/waihu node --test e2e/scripts.e2e.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startWaihu, withPage } from './harness.mjs';
+import { launchBrowser, signIn, startWaihu, withPage } from './harness.mjs';
 import { zh } from './i18n.mjs';
 
 const OWNER = { email: 'owner@demo.waihu.local', password: 'Demo1234!' };
@@ -36,11 +36,7 @@ test('scripts: build a three-node script from scratch, publish it and chat with 
     browser,
     'scripts three nodes publish chat',
     async (p) => {
-      await p.goto('/console/login');
-      await p.getByLabel(zh['field.email']).fill(OWNER.email);
-      await p.getByLabel(zh['field.password']).fill(OWNER.password);
-      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-      await p.waitForURL(/\/console$/);
+      await signIn(p, 'console', OWNER);
 
       await p.goto('/console/scripts');
       await p.getByRole('button', { name: zh['scripts.new'] }).click();
@@ -131,11 +127,7 @@ test('scripts: pick a voice for the script and listen to a line', async () => {
     browser,
     'scripts voice picker listen',
     async (p) => {
-      await p.goto('/console/login');
-      await p.getByLabel(zh['field.email']).fill(OWNER.email);
-      await p.getByLabel(zh['field.password']).fill(OWNER.password);
-      await p.getByRole('button', { name: zh['auth.login.submit'], exact: true }).click();
-      await p.waitForURL(/\/console$/);
+      await signIn(p, 'console', OWNER);
 
       await p.goto('/console/scripts');
       await p.getByRole('button', { name: zh['scripts.new'] }).click();
