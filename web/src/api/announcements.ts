@@ -1,6 +1,6 @@
 // Back-office endpoints for carrier announcement references, the fingerprint
 // layer of early-media classification (app/httpapi/announcement_handlers.go).
-import { ApiError, csrfToken, errorFromResponse, http } from './client';
+import { http, postMultipart } from './client';
 import type { Id } from './types';
 
 export const ANNOUNCEMENT_OUTCOMES = ['powered_off', 'invalid_number', 'busy', 'unreachable', 'no_answer', 'rejected'] as const;
@@ -29,35 +29,20 @@ export interface AnnouncementMatch {
   offset_ms: number;
 }
 
-/** Multipart POST; the JSON client only speaks JSON. */
-async function postForm<T>(path: string, form: FormData): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const token = csrfToken('admin');
-  if (token) headers['X-CSRF-Token'] = token;
-  let res: Response;
-  try {
-    res = await fetch(path, { method: 'POST', body: form, headers, credentials: 'same-origin' });
-  } catch {
-    throw new ApiError({ status: 0, code: 'network_error', message: '' });
-  }
-  if (!res.ok) throw await errorFromResponse(res);
-  return (await res.json()) as T;
-}
-
 export function uploadAnnouncement(file: File, name: string, carrier: string, outcome: string): Promise<AnnouncementRef> {
   const form = new FormData();
   form.append('file', file);
   form.append('name', name);
   form.append('carrier', carrier);
   form.append('outcome', outcome);
-  return postForm('/api/v1/admin/announcements', form);
+  return postMultipart('/api/v1/admin/announcements', form);
 }
 
 export function matchAnnouncement(file: File, carrier: string): Promise<AnnouncementMatch> {
   const form = new FormData();
   form.append('file', file);
   form.append('carrier', carrier);
-  return postForm('/api/v1/admin/announcements/match', form);
+  return postMultipart('/api/v1/admin/announcements/match', form);
 }
 
 export function deleteAnnouncement(id: Id): Promise<void> {

@@ -1,5 +1,5 @@
 // Lists, imports, do-not-call, campaigns, results and webhooks (issue 6).
-import { ApiError, csrfToken, errorFromResponse, fetchPage, http, type PageParams } from './client';
+import { fetchPage, http, postMultipart, type PageParams } from './client';
 
 export interface ContactList {
   id: number;
@@ -142,21 +142,6 @@ export interface Webhook {
   created_at: string;
 }
 
-/** Multipart upload; the JSON client only speaks JSON. */
-async function upload<T>(path: string, form: FormData): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const token = csrfToken('console');
-  if (token) headers['X-CSRF-Token'] = token;
-  let res: Response;
-  try {
-    res = await fetch(path, { method: 'POST', body: form, headers, credentials: 'same-origin' });
-  } catch {
-    throw new ApiError({ status: 0, code: 'network_error', message: '' });
-  }
-  if (!res.ok) throw await errorFromResponse(res);
-  return (await res.json()) as T;
-}
-
 export function listLists(params?: PageParams, signal?: AbortSignal) {
   return fetchPage<ContactList>('/api/v1/lists', params, signal);
 }
@@ -165,7 +150,7 @@ export function uploadList(file: File, name: string): Promise<Preview> {
   const form = new FormData();
   form.append('file', file);
   form.append('name', name);
-  return upload('/api/v1/lists/upload', form);
+  return postMultipart('/api/v1/lists/upload', form);
 }
 
 export function startImport(importId: number, m: Mapping): Promise<ListImport> {
@@ -197,7 +182,7 @@ export function removeDnc(id: number): Promise<void> {
 export function importDnc(file: File): Promise<{ added: number; existing: number }> {
   const form = new FormData();
   form.append('file', file);
-  return upload('/api/v1/dnc/import', form);
+  return postMultipart('/api/v1/dnc/import', form);
 }
 
 export function listCampaigns(params?: PageParams, signal?: AbortSignal) {

@@ -121,6 +121,24 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+/**
+ * Multipart POST (file uploads): the JSON client only speaks JSON. The CSRF
+ * token is the one of the path's surface (console or back office).
+ */
+export async function postMultipart<T>(path: string, form: FormData): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = csrfToken(surfaceOf(path));
+  if (token) headers['X-CSRF-Token'] = token;
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', body: form, headers, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error', message: '' });
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  return (await res.json()) as T;
+}
+
 /** Turns any non-2xx response into an ApiError, tolerating bodies that are not the contract's shape. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   let code = '';
